@@ -1,0 +1,26 @@
+"""Errors the core raises for bad input; both faces turn them into one-line messages.
+
+`ConfigError(field, message)` names the field at fault and what is allowed, e.g.
+`ConfigError("lr", "must be a finite number > 0, got 'abc'")` -> "lr: must be a finite number > 0, got 'abc'".
+"""
+
+from __future__ import annotations
+
+
+class DllabError(Exception):
+    """Base class for errors that are the user's input, not a bug."""
+
+
+class ConfigError(DllabError, ValueError):
+    """A bad value for a named field; str() is one line: '<field>: <message>'."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+def choice_error(field: str, value: object, allowed) -> ConfigError:
+    """The standard error for a value that is not one of a fixed set of names."""
+    names = ", ".join(str(a) for a in allowed)
+    return ConfigError(field, f"unknown {field} {value!r}; allowed: {names}")

@@ -1,0 +1,1 @@
+"""The Textual face of dllab: screens and widgets only; all computation lives in the core."""
