@@ -1,0 +1,360 @@
+"""The model zoo of the seeds (d2l), each sized to the data set it is given.
+
+`build_model(name, info, **options)` returns an `nn.Module` whose input is one batch of the data
+set (`info.input_shape`) and whose output is `info.output_dim` values per example. Image models are
+scaled down so they train on 28x28 / 32x32 inputs on a CPU; layer widths follow d2l's shapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from tui_lab.data import DatasetInfo
+from tui_lab.errors import ConfigError, choice_error
+
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "leakyrelu": lambda: nn.LeakyReLU(0.1),
+    "elu": nn.ELU,
+    "none": nn.Identity,
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    description: str
+    kinds: tuple[str, ...]  # data set kinds it accepts
+    classification_only: bool = False
+
+
+MODELS: dict[str, ModelSpec] = {
+    s.name: s
+    for s in (
+        ModelSpec("linear", "one linear layer on the flattened input (linear/logistic regression)",
+                  ("image", "points", "features", "sequence")),
+        ModelSpec("softmax", "softmax regression: flatten, one linear layer, cross-entropy",
+                  ("image", "points", "features", "sequence"), classification_only=True),
+        ModelSpec("mlp", "multilayer perceptron (options: hidden, activation, dropout)",
+                  ("image", "points", "features", "sequence")),
+        ModelSpec("lenet", "LeNet-5 as in 1998/d2l: sigmoid + average pooling (option: batch_norm)", ("image",)),
+        ModelSpec("lenet-relu", "LeNet with ReLU + max pooling (option: batch_norm)", ("image",)),
+        ModelSpec("alexnet", "AlexNet scaled to small images: 5 convs, ReLU, max pooling, dropout", ("image",)),
+        ModelSpec("vgg", "small VGG-11: repeated 3x3 conv blocks with max pooling", ("image",)),
+        ModelSpec("nin", "Network in Network: conv + two 1x1 convs per block, global average pooling", ("image",)),
+        ModelSpec("googlenet", "small GoogLeNet: Inception blocks with four parallel paths", ("image",)),
+        ModelSpec("resnet", "small ResNet-18: four stages of two residual blocks, batch norm", ("image",)),
+        ModelSpec("rnn", "Elman RNN reading an image row by row (or a sequence), last state -> output",
+                  ("image", "sequence")),
+        ModelSpec("gru", "GRU reading an image row by row (or a sequence)", ("image", "sequence")),
+        ModelSpec("lstm", "LSTM reading an image row by row (or a sequence)", ("image", "sequence")),
+    )
+}
+
+
+def build_model(name: str, info: DatasetInfo, **options: Any) -> nn.Module:
+    key = (name or "").strip().lower()
+    if key not in MODELS:
+        raise choice_error("model", name, MODELS)
+    spec = MODELS[key]
+    if info.kind not in spec.kinds:
+        fits = [m for m, s in MODELS.items() if info.kind in s.kinds and not (s.classification_only and info.task != "classification")]
+        raise ConfigError("model", f"{key} does not fit data set {info.name!r} ({info.kind}, input {_shape(info.input_shape)}); "
+                                   f"models for it: {', '.join(fits)}")
+    if spec.classification_only and info.task != "classification":
+        raise ConfigError("model", f"{key} needs a classification data set; {info.name!r} is regression")
+    return _BUILDERS[key](info, **options)
+
+
+def _shape(shape) -> str:
+    return "x".join(str(s) for s in shape)
+
+
+def _numel(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _act(name: str) -> nn.Module:
+    key = (name or "relu").lower()
+    if key not in ACTIVATIONS:
+        raise choice_error("activation", name, ACTIVATIONS)
+    return ACTIVATIONS[key]()
+
+
+def _features_out(features: nn.Module, input_shape) -> int:
+    """Size of the flattened output of a feature extractor for one example (dry run on zeros)."""
+    was_training = features.training
+    features.eval()
+    with torch.no_grad():
+        out = features(torch.zeros(1, *input_shape))
+    features.train(was_training)
+    if out.numel() == 0:
+        raise ConfigError("model", f"input {_shape(input_shape)} is too small for this network")
+    return out.numel()
+
+
+# --- dense -------------------------------------------------------------------------------------
+
+
+def _linear(info: DatasetInfo, **_: Any) -> nn.Module:
+    return nn.Sequential(nn.Flatten(), nn.Linear(_numel(info.input_shape), info.output_dim))
+
+
+def _mlp(info: DatasetInfo, hidden=(256,), activation: str = "relu", dropout: float = 0.0, **_: Any) -> nn.Module:
+    if isinstance(hidden, int):
+        hidden = (hidden,)
+    hidden = tuple(int(h) for h in hidden)
+    if not hidden or any(h < 1 for h in hidden):
+        raise ConfigError("hidden", f"hidden sizes must be integers >= 1, got {list(hidden)}")
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ConfigError("dropout", f"must be in [0, 1), got {dropout}")
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = _numel(info.input_shape)
+    for h in hidden:
+        layers += [nn.Linear(width, h), _act(activation)]
+        if dropout:
+            layers.append(nn.Dropout(float(dropout)))
+        width = h
+    layers.append(nn.Linear(width, info.output_dim))
+    return nn.Sequential(*layers)
+
+
+# --- convolutional -----------------------------------------------------------------------------
+
+
+def _lenet(info: DatasetInfo, relu: bool = False, batch_norm: bool = False, **_: Any) -> nn.Module:
+    c = info.input_shape[0]
+    act = nn.ReLU if relu else nn.Sigmoid
+    pool = (lambda: nn.MaxPool2d(2, 2)) if relu else (lambda: nn.AvgPool2d(2, 2))
+
+    def bn2(n):
+        return [nn.BatchNorm2d(n)] if batch_norm else []
+
+    def bn1(n):
+        return [nn.BatchNorm1d(n)] if batch_norm else []
+
+    features = nn.Sequential(
+        nn.Conv2d(c, 6, kernel_size=5, padding=2), *bn2(6), act(), pool(),
+        nn.Conv2d(6, 16, kernel_size=5), *bn2(16), act(), pool(),
+        nn.Flatten(),
+    )
+    n = _features_out(features, info.input_shape)
+    return nn.Sequential(
+        *features,
+        nn.Linear(n, 120), *bn1(120), act(),
+        nn.Linear(120, 84), *bn1(84), act(),
+        nn.Linear(84, info.output_dim),
+    )
+
+
+def _alexnet(info: DatasetInfo, dropout: float = 0.5, **_: Any) -> nn.Module:
+    c = info.input_shape[0]
+    features = nn.Sequential(
+        nn.Conv2d(c, 32, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 96, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(96, 96, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(96, 64, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+    )
+    n = _features_out(features, info.input_shape)
+    return nn.Sequential(
+        *features,
+        nn.Linear(n, 256), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(256, 256), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(256, info.output_dim),
+    )
+
+
+def vgg_block(num_convs: int, in_channels: int, out_channels: int) -> nn.Sequential:
+    """d2l's vgg_block: num_convs 3x3 convs with ReLU, then a 2x2 max pool."""
+    layers: list[nn.Module] = []
+    for _ in range(num_convs):
+        layers += [nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1), nn.ReLU()]
+        in_channels = out_channels
+    layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+    return nn.Sequential(*layers)
+
+
+def _vgg(info: DatasetInfo, dropout: float = 0.5, **_: Any) -> nn.Module:
+    c, h, w = info.input_shape
+    # VGG-11's arch at 1/4 width; as many blocks as the image can halve through (4 for 28x28).
+    arch = [(1, 16), (1, 32), (2, 64), (2, 128), (2, 128)]
+    blocks, size = [], min(h, w)
+    for num_convs, out in arch:
+        if size < 2:
+            break
+        blocks.append(vgg_block(num_convs, c, out))
+        c, size = out, size // 2
+    features = nn.Sequential(*blocks, nn.Flatten())
+    n = _features_out(features, info.input_shape)
+    return nn.Sequential(
+        features,
+        nn.Linear(n, 256), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(256, 256), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(256, info.output_dim),
+    )
+
+
+def nin_block(in_channels: int, out_channels: int, kernel_size: int, stride: int, padding: int) -> nn.Sequential:
+    """d2l's nin_block: a conv then two 1x1 convs, each followed by ReLU."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
+    )
+
+
+def _nin(info: DatasetInfo, dropout: float = 0.5, **_: Any) -> nn.Module:
+    c = info.input_shape[0]
+    return nn.Sequential(
+        nin_block(c, 32, 3, 1, 1), nn.MaxPool2d(2),
+        nin_block(32, 64, 3, 1, 1), nn.MaxPool2d(2),
+        nin_block(64, 96, 3, 1, 1), nn.Dropout(dropout),
+        nin_block(96, info.output_dim, 3, 1, 1),
+        nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(),
+    )
+
+
+class Inception(nn.Module):
+    """d2l's Inception block: four parallel paths concatenated on the channel axis.
+
+    c1: 1x1 conv; c2: (1x1 reduce, 3x3); c3: (1x1 reduce, 5x5); c4: 3x3 max pool then 1x1 conv.
+    Inception(192, 64, (96, 128), (16, 32), 32) turns 192 channels into 64+128+32+32 = 256.
+    """
+
+    def __init__(self, in_channels: int, c1: int, c2: tuple[int, int], c3: tuple[int, int], c4: int) -> None:
+        super().__init__()
+        self.p1_1 = nn.Conv2d(in_channels, c1, kernel_size=1)
+        self.p2_1 = nn.Conv2d(in_channels, c2[0], kernel_size=1)
+        self.p2_2 = nn.Conv2d(c2[0], c2[1], kernel_size=3, padding=1)
+        self.p3_1 = nn.Conv2d(in_channels, c3[0], kernel_size=1)
+        self.p3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2)
+        self.p4_1 = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
+        self.p4_2 = nn.Conv2d(in_channels, c4, kernel_size=1)
+        self.relu = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = self.relu
+        p1 = r(self.p1_1(x))
+        p2 = r(self.p2_2(r(self.p2_1(x))))
+        p3 = r(self.p3_2(r(self.p3_1(x))))
+        p4 = r(self.p4_2(self.p4_1(x)))
+        return torch.cat((p1, p2, p3, p4), dim=1)
+
+
+def _googlenet(info: DatasetInfo, **_: Any) -> nn.Module:
+    c = info.input_shape[0]
+    return nn.Sequential(
+        nn.Conv2d(c, 32, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        Inception(32, 16, (24, 32), (4, 8), 8),  # -> 64
+        Inception(64, 32, (32, 48), (8, 24), 16),  # -> 120
+        nn.MaxPool2d(2),
+        Inception(120, 48, (32, 64), (8, 16), 16),  # -> 144
+        nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(),
+        nn.Linear(144, info.output_dim),
+    )
+
+
+class Residual(nn.Module):
+    """d2l's residual block: two 3x3 convs with batch norm; a 1x1 conv on the shortcut when shapes change."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, stride=stride)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.shortcut = (
+            nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride)
+            if stride != 1 or in_channels != out_channels
+            else None
+        )
+        self.relu = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return self.relu(y + (self.shortcut(x) if self.shortcut is not None else x))
+
+
+def _resnet(info: DatasetInfo, width: int = 16, **_: Any) -> nn.Module:
+    c = info.input_shape[0]
+    widths = [width, width * 2, width * 4, width * 8]
+    layers: list[nn.Module] = [nn.Conv2d(c, widths[0], kernel_size=3, padding=1), nn.BatchNorm2d(widths[0]), nn.ReLU()]
+    in_c = widths[0]
+    for i, out_c in enumerate(widths):
+        stride = 1 if i == 0 else 2
+        layers.append(nn.Sequential(Residual(in_c, out_c, stride), Residual(out_c, out_c)))
+        in_c = out_c
+    layers += [nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(in_c, info.output_dim)]
+    return nn.Sequential(*layers)
+
+
+# --- recurrent ---------------------------------------------------------------------------------
+
+
+class SequenceClassifier(nn.Module):
+    """An RNN/GRU/LSTM over a sequence; images are read row by row (H steps of C*W features).
+
+    The output is a linear layer on the last time step's hidden state.
+    """
+
+    def __init__(self, cell: str, input_shape: tuple[int, ...], output_dim: int, hidden: int = 64, layers: int = 1) -> None:
+        super().__init__()
+        if len(input_shape) == 3:  # image C x H x W -> H steps of C*W
+            c, h, w = input_shape
+            self.image = True
+            features = c * w
+        else:
+            self.image = False
+            features = input_shape[-1]
+        rnn_cls = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell]
+        self.rnn = rnn_cls(features, int(hidden), num_layers=int(layers), batch_first=True)
+        self.head = nn.Linear(int(hidden), output_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.image:
+            b, c, h, w = x.shape
+            x = x.permute(0, 2, 1, 3).reshape(b, h, c * w)
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1])
+
+
+def _recurrent(cell: str):
+    def build(info: DatasetInfo, hidden: int = 64, layers: int = 1, **_: Any) -> nn.Module:
+        if int(hidden) < 1:
+            raise ConfigError("hidden", f"must be an integer >= 1, got {hidden}")
+        return SequenceClassifier(cell, info.input_shape, info.output_dim, hidden, layers)
+
+    return build
+
+
+_BUILDERS: dict[str, Callable[..., nn.Module]] = {
+    "linear": _linear,
+    "softmax": _linear,
+    "mlp": _mlp,
+    "lenet": _lenet,
+    "lenet-relu": lambda info, **o: _lenet(info, relu=True, **o),
+    "alexnet": _alexnet,
+    "vgg": _vgg,
+    "nin": _nin,
+    "googlenet": _googlenet,
+    "resnet": _resnet,
+    "rnn": _recurrent("rnn"),
+    "gru": _recurrent("gru"),
+    "lstm": _recurrent("lstm"),
+}
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

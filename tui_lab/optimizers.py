@@ -1,0 +1,84 @@
+"""Optimizer registry over torch.optim, plus the loss that matches each task.
+
+`make_optimizer(name, params, lr, weight_decay, momentum)` builds one; `parse_lr` validates a
+learning rate typed by a user. The hand-written teaching versions live in `teaching_optimizers.py`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable
+
+from tui_lab.errors import ConfigError, choice_error
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    name: str
+    description: str
+    default_lr: float
+
+
+OPTIMIZERS: dict[str, OptimizerSpec] = {
+    s.name: s
+    for s in (
+        OptimizerSpec("sgd", "plain (minibatch) stochastic gradient descent", 0.1),
+        OptimizerSpec("momentum", "SGD with momentum (0.9 unless set)", 0.05),
+        OptimizerSpec("nesterov", "SGD with Nesterov momentum (0.9 unless set)", 0.05),
+        OptimizerSpec("adagrad", "AdaGrad: per-parameter steps shrink with accumulated squared gradients", 0.05),
+        OptimizerSpec("rmsprop", "RMSProp: a leaky average of squared gradients", 0.001),
+        OptimizerSpec("adam", "Adam: momentum + RMSProp with bias correction", 0.001),
+        OptimizerSpec("adamw", "Adam with decoupled weight decay", 0.001),
+    )
+}
+
+
+def optimizer_name(name: str) -> str:
+    key = (name or "").strip().lower()
+    if key not in OPTIMIZERS:
+        raise choice_error("optimizer", name, OPTIMIZERS)
+    return key
+
+
+def parse_lr(value: object, field: str = "lr") -> float:
+    """A learning rate: a finite number > 0 (strings like '1e-3' accepted)."""
+    try:
+        lr = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(field, f"must be a finite number > 0, got {value!r}") from None
+    if not math.isfinite(lr) or lr <= 0:
+        raise ConfigError(field, f"must be a finite number > 0, got {value!r}")
+    return lr
+
+
+def make_optimizer(name: str, params: Iterable, lr: float, weight_decay: float = 0.0, momentum: float | None = None):
+    import torch
+
+    key = optimizer_name(name)
+    lr = parse_lr(lr)
+    if not math.isfinite(weight_decay) or weight_decay < 0:
+        raise ConfigError("weight_decay", f"must be a finite number >= 0, got {weight_decay!r}")
+    if momentum is not None and not (0.0 <= momentum < 1.0):
+        raise ConfigError("momentum", f"must be in [0, 1), got {momentum!r}")
+    if key == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum or 0.0, weight_decay=weight_decay)
+    if key == "momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9 if momentum is None else momentum, weight_decay=weight_decay)
+    if key == "nesterov":
+        m = 0.9 if not momentum else momentum
+        return torch.optim.SGD(params, lr=lr, momentum=m, nesterov=True, weight_decay=weight_decay)
+    if key == "adagrad":
+        return torch.optim.Adagrad(params, lr=lr, weight_decay=weight_decay)
+    if key == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, momentum=momentum or 0.0, weight_decay=weight_decay)
+    if key == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+
+
+def loss_for_task(task: str):
+    """Cross-entropy for classification (LogSoftmax + NLLLoss in one), mean squared error for regression."""
+    from torch import nn
+
+    return nn.CrossEntropyLoss() if task == "classification" else nn.MSELoss()
