@@ -107,3 +107,23 @@ def test_bad_settings_name_the_field(kwargs, field):
     with pytest.raises(ConfigError) as info:
         make_teaching_optimizer(params=[w], **kwargs)
     assert info.value.field == field
+
+
+@pytest.mark.parametrize("momentum", [None, 0.5])
+@pytest.mark.parametrize("name", TEACHING_NAMES)
+def test_twin_of_the_training_registry(name, momentum):
+    # same name and settings -> same steps as tui_lab.optimizers.make_optimizer (torch.optim underneath)
+    from tui_lab.optimizers import make_optimizer
+
+    model, x, y = _model_and_data()
+    twin = copy.deepcopy(model)
+    ours = make_teaching_optimizer(name, model.parameters(), lr=0.02, weight_decay=0.01, momentum=momentum)
+    theirs = make_optimizer(name, twin.parameters(), lr=0.02, weight_decay=0.01, momentum=momentum)
+    for step in range(6):
+        xb, yb = x[step * 8 : (step + 1) * 8], y[step * 8 : (step + 1) * 8]
+        for m, opt in ((model, ours), (twin, theirs)):
+            opt.zero_grad()
+            nn.functional.cross_entropy(m(xb), yb).backward()
+            opt.step()
+    for p, q in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)

@@ -28,6 +28,16 @@ def _check_lr(lr: Any) -> float:
     return value
 
 
+def _check_momentum(value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError("momentum", f"must be a number in [0, 1), got {value!r}") from None
+    if not 0.0 <= v < 1.0:
+        raise ConfigError("momentum", f"must be a number in [0, 1), got {value!r}")
+    return v
+
+
 def _check_nonneg(field: str, value: Any) -> float:
     try:
         v = float(value)
@@ -108,7 +118,7 @@ class Momentum(TeachingOptimizer):
     state_labels = {"velocity": "velocity v"}
 
     def __init__(self, params, lr, weight_decay=0.0, momentum: float = 0.9, nesterov: bool = False):
-        self.momentum = _check_nonneg("momentum", momentum)
+        self.momentum = _check_momentum(momentum)
         self.nesterov = bool(nesterov)
         if self.nesterov:
             self.name = "nesterov"
@@ -158,26 +168,38 @@ class RMSProp(TeachingOptimizer):
     """AdaGrad that forgets: an exponential moving average of squared gradients instead of a sum.
 
     s <- alpha * s + (1 - alpha) * g^2;  w <- w - lr * g / (sqrt(s) + eps).
+    With momentum mu: b <- mu * b + g / (sqrt(s) + eps);  w <- w - lr * b.
     """
 
     name = "rmsprop"
     rule = "s ← α·s + (1−α)·g²;  w ← w − η·g / (√s + ε)"
-    state_labels = {"mean_sq": "moving avg of g² s"}
+    state_labels = {"mean_sq": "moving avg of g² s", "velocity": "velocity b"}
 
-    def __init__(self, params, lr, weight_decay=0.0, alpha: float = 0.99, eps: float = 1e-8):
+    def __init__(self, params, lr, weight_decay=0.0, alpha: float = 0.99, eps: float = 1e-8, momentum: float = 0.0):
         self.alpha = alpha
         self.eps = eps
+        self.momentum = _check_momentum(momentum)
         super().__init__(params, lr, weight_decay)
 
     def _init_state(self, p):
-        return {"mean_sq": torch.zeros_like(p)}
+        state = {"mean_sq": torch.zeros_like(p)}
+        if self.momentum:
+            state["velocity"] = torch.zeros_like(p)
+        return state
 
     def _update(self, p, g, state):
         if self.weight_decay:
             g = g + self.weight_decay * p
         s = state["mean_sq"]
         s.mul_(self.alpha).add_((1 - self.alpha) * g * g)
-        p -= self.lr * g / (s.sqrt() + self.eps)
+        scaled = g / (s.sqrt() + self.eps)
+        if self.momentum:
+            state["velocity"].mul_(self.momentum).add_(scaled)
+            scaled = state["velocity"]
+        p -= self.lr * scaled
+
+    def settings(self):
+        return {**super().settings(), "momentum": self.momentum}
 
 
 class Adam(TeachingOptimizer):
@@ -218,7 +240,7 @@ class Adam(TeachingOptimizer):
 
 
 TEACHING_NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
-MOMENTUM_NAMES = ("momentum", "nesterov")  # the ones a momentum setting applies to
+MOMENTUM_NAMES = ("momentum", "nesterov")  # momentum 0.9 unless set
 DEFAULT_MOMENTUM = 0.9
 
 
@@ -229,17 +251,21 @@ def make_teaching_optimizer(
     weight_decay: float = 0.0,
     momentum: float | None = None,
 ) -> TeachingOptimizer:
-    """The hand-written twin of `torch.optim` for `name` (same names as the training registry)."""
+    """The hand-written twin of `tui_lab.optimizers.make_optimizer(name, ...)`: same names, same settings."""
     key = (name or "").strip().lower()
     if key not in TEACHING_NAMES:
         raise choice_error("optimizer", name, TEACHING_NAMES)
-    mu = DEFAULT_MOMENTUM if momentum is None else momentum
     if key == "sgd":
+        if momentum:  # as torch.optim.SGD: plain SGD unless a momentum is given
+            return Momentum(params, lr, weight_decay, momentum=momentum)
         return SGD(params, lr, weight_decay)
     if key in MOMENTUM_NAMES:
+        mu = DEFAULT_MOMENTUM if not momentum else momentum
+        if key == "momentum" and momentum is not None:
+            mu = momentum
         return Momentum(params, lr, weight_decay, momentum=mu, nesterov=key == "nesterov")
     if key == "adagrad":
         return AdaGrad(params, lr, weight_decay)
     if key == "rmsprop":
-        return RMSProp(params, lr, weight_decay)
+        return RMSProp(params, lr, weight_decay, momentum=momentum or 0.0)
     return Adam(params, lr, weight_decay, decoupled=key == "adamw")
