@@ -98,7 +98,21 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, download:
         train_x, train_y, val_x, val_y = loader()
     else:
         train_x, train_y, val_x, val_y = loader(Path(data_dir) if data_dir else default_data_dir(), download)
+    if info.is_image:
+        train_x, val_x = standardize(train_x, val_x)
     return LoadedData(info, train_x, train_y, val_x, val_y)
+
+
+def standardize(train_x, val_x):
+    """Per-channel mean 0 / std 1 using the training split's statistics (transforms.Normalize).
+
+    Sigmoid nets such as the original LeNet barely move on raw [0, 1] pixels in a few epochs;
+    centred inputs let them learn.
+    """
+    dims = (0, 2, 3)
+    mean = train_x.mean(dim=dims, keepdim=True)
+    std = train_x.std(dim=dims, keepdim=True).clamp_min(1e-6)
+    return (train_x - mean) / std, (val_x - mean) / std
 
 
 # --- embedded ---------------------------------------------------------------------------------

@@ -1,0 +1,313 @@
+"""Run history: one SQLite file (WAL) under the user data dir, `DLLAB_HOME` overriding it.
+
+A run row is written when a run starts and metrics are appended as they come, each in its own
+transaction, so a process killed mid-run (kill -9, a dropped SSH session) leaves a readable run.
+A run still marked `running` whose process is gone is reported as `interrupted`.
+Lesson progress (lessons marked done) lives here too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from tui_lab.errors import ConfigError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL DEFAULT 'train',
+    group_id TEXT,
+    status TEXT NOT NULL,
+    model TEXT, dataset TEXT, optimizer TEXT, lr REAL,
+    batch_size INTEGER, epochs INTEGER, seed INTEGER, device TEXT,
+    config TEXT NOT NULL,
+    params INTEGER,
+    started REAL NOT NULL, ended REAL,
+    pid INTEGER, host TEXT,
+    message TEXT, checkpoint TEXT
+);
+CREATE TABLE IF NOT EXISTS epochs (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    train_loss REAL, train_acc REAL, val_loss REAL, val_acc REAL,
+    examples_per_sec REAL, seconds REAL,
+    PRIMARY KEY (run_id, epoch)
+);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL, epoch INTEGER NOT NULL, loss REAL,
+    PRIMARY KEY (run_id, step)
+);
+CREATE TABLE IF NOT EXISTS lesson_progress (
+    lesson_id TEXT PRIMARY KEY,
+    done_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_group ON runs(group_id);
+"""
+
+FINAL_STATUSES = ("finished", "diverged", "cancelled", "failed", "interrupted")
+
+
+def dllab_home() -> Path:
+    env = os.environ.get("DLLAB_HOME")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("dllab", appauthor=False))
+
+
+def default_store_path() -> Path:
+    return dllab_home() / "runs.sqlite3"
+
+
+@dataclass(frozen=True)
+class EpochRow:
+    epoch: int
+    train_loss: float | None
+    train_acc: float | None
+    val_loss: float | None
+    val_acc: float | None
+    examples_per_sec: float | None
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    kind: str
+    group_id: str | None
+    status: str
+    model: str
+    dataset: str
+    optimizer: str
+    lr: float
+    batch_size: int
+    epochs: int
+    seed: int
+    device: str | None
+    started: float
+    ended: float | None
+    epochs_done: int
+    best_val_acc: float | None
+    message: str | None
+    params: int | None = None
+    checkpoint: str | None = None
+    config: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["started"] = _iso(self.started)
+        d["ended"] = _iso(self.ended) if self.ended else None
+        return d
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    summary: RunSummary
+    epochs: list[EpochRow]
+    steps: list[tuple[int, int, float | None]]  # (step, epoch, loss)
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.summary.to_json()
+        d["epochs"] = [asdict(e) for e in self.epochs]
+        d["steps"] = [{"step": s, "epoch": e, "loss": loss} for s, e, loss in self.steps]
+        return d
+
+
+def _iso(t: float | None) -> str | None:
+    if t is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t))
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (killed, not yet reaped) still answers kill(0); it is not running.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+class RunStore:
+    """The run history. Safe to share between the UI thread and a training worker thread."""
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.path = Path(path) if path else default_store_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        with self._lock:
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _exec(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._db.execute(sql, tuple(args))
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def create_run(self, config: dict[str, Any], kind: str = "train", group_id: str | None = None) -> int:
+        cur = self._exec(
+            "INSERT INTO runs (kind, group_id, status, model, dataset, optimizer, lr, batch_size, epochs, seed,"
+            " device, config, started, pid, host) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, group_id, config.get("model"), config.get("dataset"), config.get("optimizer"), config.get("lr"),
+             config.get("batch_size"), config.get("epochs"), config.get("seed"), config.get("device"),
+             json.dumps(config), time.time(), os.getpid(), socket.gethostname()),
+        )
+        return int(cur.lastrowid)
+
+    def checkpoint_path(self, run_id: int) -> Path:
+        return self.path.parent / "checkpoints" / f"run-{run_id}.pt"
+
+    def set_started(self, run_id: int, device: str, params: int) -> None:
+        self._exec("UPDATE runs SET device = ?, params = ? WHERE id = ?", (device, params, run_id))
+
+    def add_step(self, run_id: int, step: int, epoch: int, loss: float | None) -> None:
+        self._exec("INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?)", (run_id, step, epoch, _finite(loss)))
+
+    def add_epoch(self, run_id: int, row: EpochRow) -> None:
+        self._exec(
+            "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, row.epoch, _finite(row.train_loss), _finite(row.train_acc), _finite(row.val_loss),
+             _finite(row.val_acc), row.examples_per_sec, row.seconds),
+        )
+
+    def finish(self, run_id: int, status: str, message: str | None = None, checkpoint: str | None = None) -> None:
+        if status not in FINAL_STATUSES:
+            raise ValueError(f"not a final status: {status}")
+        self._exec("UPDATE runs SET status = ?, ended = ?, message = ?, checkpoint = COALESCE(?, checkpoint) WHERE id = ?",
+                   (status, time.time(), message, checkpoint, run_id))
+
+    def delete_run(self, run_id: int) -> None:
+        self._exec("DELETE FROM runs WHERE id = ?", (run_id,))
+
+    # --- reading ------------------------------------------------------------------------------
+
+    _SUMMARY_SQL = (
+        "SELECT r.*, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.id) AS epochs_done,"
+        " (SELECT MAX(val_acc) FROM epochs e WHERE e.run_id = r.id) AS best_val_acc FROM runs r"
+    )
+
+    def _summary(self, row: sqlite3.Row) -> RunSummary:
+        status = row["status"]
+        if status == "running" and (row["host"] != socket.gethostname() or not _pid_alive(row["pid"])):
+            status = "interrupted"
+        return RunSummary(
+            id=row["id"], kind=row["kind"], group_id=row["group_id"], status=status, model=row["model"],
+            dataset=row["dataset"], optimizer=row["optimizer"], lr=row["lr"], batch_size=row["batch_size"],
+            epochs=row["epochs"], seed=row["seed"], device=row["device"], started=row["started"], ended=row["ended"],
+            epochs_done=row["epochs_done"], best_val_acc=row["best_val_acc"], message=row["message"],
+            params=row["params"], checkpoint=row["checkpoint"], config=json.loads(row["config"] or "{}"),
+        )
+
+    def list_runs(self, limit: int | None = None, group_id: str | None = None) -> list[RunSummary]:
+        sql = self._SUMMARY_SQL
+        args: list[Any] = []
+        if group_id is not None:
+            sql += " WHERE r.group_id = ?"
+            args.append(group_id)
+        sql += " ORDER BY r.started DESC, r.id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [self._summary(r) for r in self._exec(sql, args).fetchall()]
+
+    def get_run(self, run_id: int) -> RunDetail:
+        row = self._exec(self._SUMMARY_SQL + " WHERE r.id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise ConfigError("run", f"no run with id {run_id} in {self.path}")
+        epochs = [
+            EpochRow(r["epoch"], r["train_loss"], r["train_acc"], r["val_loss"], r["val_acc"], r["examples_per_sec"], r["seconds"])
+            for r in self._exec("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
+        ]
+        steps = [(r["step"], r["epoch"], r["loss"]) for r in self._exec("SELECT * FROM steps WHERE run_id = ? ORDER BY step", (run_id,))]
+        return RunDetail(self._summary(row), epochs, steps)
+
+    # --- lesson progress ----------------------------------------------------------------------
+
+    def mark_lesson_done(self, lesson_id: str, done: bool = True) -> None:
+        if done:
+            self._exec("INSERT OR REPLACE INTO lesson_progress VALUES (?, ?)", (lesson_id, time.time()))
+        else:
+            self._exec("DELETE FROM lesson_progress WHERE lesson_id = ?", (lesson_id,))
+
+    def done_lessons(self) -> set[str]:
+        return {r["lesson_id"] for r in self._exec("SELECT lesson_id FROM lesson_progress")}
+
+
+def _finite(x: float | None) -> float | None:
+    import math
+
+    return x if x is not None and math.isfinite(x) else None
+
+
+def export_run(detail: RunDetail, fmt: str) -> str:
+    """A run as CSV (one row per epoch) or JSON (the whole run with its steps)."""
+    if fmt == "json":
+        return json.dumps(detail.to_json(), indent=2)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(["run_id", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "examples_per_sec", "seconds"])
+        for e in detail.epochs:
+            writer.writerow([detail.summary.id, e.epoch, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.examples_per_sec, e.seconds])
+        return buf.getvalue()
+    raise ConfigError("format", f"unknown format {fmt!r}; allowed: csv, json")
+
+
+def record(store: RunStore, run_id: int, events: Iterable[Any]) -> Iterator[Any]:
+    """Pass training events through, writing each to the run store as it goes by."""
+    from tui_lab import training as t
+
+    final_written = False
+    try:
+        for ev in events:
+            if isinstance(ev, t.Started):
+                store.set_started(run_id, ev.device, ev.params)
+            elif isinstance(ev, t.Step):
+                store.add_step(run_id, ev.global_step, ev.epoch, ev.loss)
+            elif isinstance(ev, t.EpochEnd):
+                store.add_epoch(run_id, EpochRow(ev.epoch, ev.train_loss, ev.train_acc, ev.val_loss, ev.val_acc,
+                                                 ev.examples_per_sec, ev.seconds))
+            elif isinstance(ev, t.Finished):
+                store.finish(run_id, "finished", None, ev.checkpoint)
+                final_written = True
+            elif isinstance(ev, t.Diverged):
+                store.finish(run_id, "diverged", ev.message)
+                final_written = True
+            elif isinstance(ev, t.Cancelled):
+                store.finish(run_id, "cancelled", ev.message)
+                final_written = True
+            elif isinstance(ev, t.Failed):
+                store.finish(run_id, "failed", ev.message)
+                final_written = True
+            yield ev
+    finally:
+        if not final_written:  # the consumer stopped early (Ctrl-C, closed generator)
+            store.finish(run_id, "cancelled", "stopped before the end")

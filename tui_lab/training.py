@@ -1,0 +1,415 @@
+"""The training engine: a config in, a stream of events out. No UI imports.
+
+    for event in train(TrainConfig(model="lenet", dataset="digits", lr=0.9, epochs=5)):
+        ...  # Started, Step (every `report_every` steps), EpochEnd, then Finished | Diverged | Cancelled | Failed
+
+Fast by construction: the data set lives on the device as one tensor and batches are index slices
+(no DataLoader workers); losses and accuracy are accumulated on the device and read back only at the
+reporting interval, so there is no host sync per step. `train()` validates and loads data eagerly
+(raising ConfigError for bad input) and returns the event generator; pass a `threading.Event` as
+`cancel` to stop it from another thread within one step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterator
+
+from tui_lab.errors import ConfigError
+
+AMP_MODES = ("off", "bf16", "fp16")
+# A loss this many times larger than the first one reported counts as diverged even while it is
+# still finite (a sigmoid net can saturate at a huge but finite loss instead of reaching inf).
+EXPLODE_FACTOR = 1e4
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # what to train
+    model: str = "lenet"
+    dataset: str = "digits"
+    model_options: dict = field(default_factory=dict, hash=False)  # e.g. {"hidden": [64], "activation": "relu"}
+    # how
+    optimizer: str = "sgd"
+    lr: float = 0.9  # d2l's LeNet learning rate
+    momentum: float | None = None  # None: the optimizer's own default (0.9 for momentum/nesterov)
+    weight_decay: float = 0.0
+    epochs: int = 5
+    batch_size: int = 256
+    seed: int = 0
+    # where
+    device: str = "auto"
+    amp: str = "off"  # bf16 / fp16 autocast, CUDA only
+    channels_last: bool = False  # CUDA image models only
+    data_dir: str | None = None
+    # reporting
+    report_every: int = 10  # steps between Step events (one host sync each)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def validated(self) -> "TrainConfig":
+        """Normalized copy (lower-case names, numbers parsed); ConfigError naming the field otherwise."""
+        from tui_lab.data import dataset_info
+        from tui_lab.models import MODELS
+        from tui_lab.optimizers import optimizer_name, parse_lr
+        from tui_lab.errors import choice_error
+
+        model = (self.model or "").strip().lower()
+        if model not in MODELS:
+            raise choice_error("model", self.model, MODELS)
+        dataset = dataset_info(self.dataset).name
+        optimizer = optimizer_name(self.optimizer)
+        lr = parse_lr(self.lr)
+        epochs = _int_at_least("epochs", self.epochs, 1)
+        batch_size = _int_at_least("batch_size", self.batch_size, 1)
+        report_every = _int_at_least("report_every", self.report_every, 1)
+        seed = _int_at_least("seed", self.seed, 0)
+        wd = _float_at_least("weight_decay", self.weight_decay, 0.0)
+        momentum = None if self.momentum is None else _float_at_least("momentum", self.momentum, 0.0)
+        if momentum is not None and momentum >= 1:
+            raise ConfigError("momentum", f"must be in [0, 1), got {self.momentum!r}")
+        amp = (self.amp or "off").lower()
+        if amp not in AMP_MODES:
+            raise choice_error("amp", self.amp, AMP_MODES)
+        return replace(self, model=model, dataset=dataset, optimizer=optimizer, lr=lr, epochs=epochs,
+                       batch_size=batch_size, report_every=report_every, seed=seed, weight_decay=wd,
+                       momentum=momentum, amp=amp)
+
+
+def _int_at_least(field_name: str, value: Any, low: int) -> int:
+    try:
+        as_float = float(value)
+        ok = as_float.is_integer()
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or int(as_float) < low:
+        raise ConfigError(field_name, f"must be a whole number >= {low}, got {value!r}")
+    return int(as_float)
+
+
+def _float_at_least(field_name: str, value: Any, low: float) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = math.nan
+    if not math.isfinite(x) or x < low:
+        raise ConfigError(field_name, f"must be a finite number >= {low}, got {value!r}")
+    return x
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Started:
+    device: str
+    device_name: str
+    params: int
+    train_size: int
+    val_size: int
+    steps_per_epoch: int
+    config: dict
+
+
+@dataclass(frozen=True)
+class Step:
+    epoch: int
+    step: int  # within the epoch, 1-based
+    global_step: int  # since the start, 1-based
+    loss: float  # mean training loss over the steps since the last Step
+    examples_per_sec: float
+    device_memory: int | None = None  # bytes allocated on a CUDA device
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    epoch: int
+    train_loss: float
+    train_acc: float | None  # None for regression
+    val_loss: float
+    val_acc: float | None
+    examples_per_sec: float  # training examples per second this epoch (evaluation excluded)
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Finished:
+    epochs: int
+    best_val_acc: float | None
+    final_val_loss: float
+    seconds: float
+    checkpoint: str | None
+
+
+@dataclass(frozen=True)
+class Diverged:
+    epoch: int
+    step: int  # global step at which the loss first became non-finite or exploded
+    loss: float
+    message: str
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    epoch: int
+    step: int
+    message: str = "stopped by the user"
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str
+    hint: str
+
+
+Event = Started | Step | EpochEnd | Finished | Diverged | Cancelled | Failed
+FINAL_EVENTS = (Finished, Diverged, Cancelled, Failed)
+
+
+# --- the pieces, reusable (compare.py races several models on the same data) --------------------
+
+
+@dataclass
+class DeviceData:
+    info: Any  # DatasetInfo
+    train_x: Any
+    train_y: Any
+    val_x: Any
+    val_y: Any
+
+
+def load_on_device(dataset: str, device: str, data_dir: str | None = None, channels_last: bool = False) -> DeviceData:
+    """Load a data set and move it to `device` whole, once."""
+    import torch
+
+    from tui_lab.data import load_dataset
+
+    data = load_dataset(dataset, data_dir)
+    fmt = torch.channels_last if channels_last and data.train_x.ndim == 4 else torch.contiguous_format
+    move = lambda t: t.to(device).contiguous(memory_format=fmt) if t.ndim == 4 else t.to(device)  # noqa: E731
+    return DeviceData(data.info, move(data.train_x), data.train_y.to(device), move(data.val_x), data.val_y.to(device))
+
+
+def init_model(config: TrainConfig, info: Any, device: str):
+    """The config's model, seeded so the same seed gives the same initial weights."""
+    import torch
+
+    from tui_lab.models import build_model
+
+    torch.manual_seed(config.seed)
+    model = build_model(config.model, info, **config.model_options).to(device)
+    if config.channels_last and len(info.input_shape) == 3:
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
+def batch_metrics(out, y, loss, task: str):
+    """(loss * n, correct) for one batch, on the device: no host sync."""
+    n = y.shape[0]
+    correct = (out.argmax(dim=1) == y).sum() if task == "classification" else None
+    return loss.detach().float() * n, correct
+
+
+def evaluate(model, loss_fn, x, y, task: str, batch_size: int = 1024) -> tuple[float, float | None]:
+    """Mean loss and accuracy (None for regression) over (x, y), one host sync at the end."""
+    import torch
+
+    was_training = model.training
+    model.eval()
+    total = torch.zeros((), device=x.device)
+    correct = torch.zeros((), device=x.device, dtype=torch.int64)
+    with torch.no_grad():
+        for i in range(0, x.shape[0], batch_size):
+            xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+            out = model(xb)
+            s, c = batch_metrics(out.float(), yb, loss_fn(out.float(), yb), task)
+            total += s
+            if c is not None:
+                correct += c
+    model.train(was_training)
+    loss_sum, n_correct = torch.stack([total, correct.float()]).tolist()
+    n = max(1, x.shape[0])
+    return loss_sum / n, (n_correct / n if task == "classification" else None)
+
+
+def divergence_message(step: int, loss: float, lr: float) -> str:
+    what = "became NaN/inf" if not math.isfinite(loss) else f"exploded to {loss:.3g}"
+    return f"loss {what} at step {step}; try a smaller learning rate (lr = {lr:g} now, e.g. {lr / 10:g})"
+
+
+OOM_HINT = "out of GPU memory: lower the batch size, use --amp bf16, or pick a smaller model"
+
+
+def load_checkpoint(path: str | Path, config: TrainConfig):
+    """Rebuild a run's model and load its saved state_dict (weights only, never pickled code)."""
+    import torch
+
+    from tui_lab.data import dataset_info
+
+    model = init_model(config.validated(), dataset_info(config.dataset), "cpu")
+    model.load_state_dict(torch.load(str(path), map_location="cpu", weights_only=True))
+    return model
+
+
+# --- the loop ----------------------------------------------------------------------------------
+
+
+def train(config: TrainConfig, cancel: threading.Event | None = None,
+          checkpoint_path: str | Path | None = None) -> Iterator[Event]:
+    """Validate `config`, load its data on its device, and return the stream of training events.
+
+    Raises ConfigError at once for bad input (unknown names, bad numbers, missing device, offline
+    data set). Everything that goes wrong later arrives as a Diverged or Failed event.
+    """
+    from tui_lab.data import dataset_info
+    from tui_lab.devices import list_devices, resolve_device
+
+    cfg = config.validated()
+    device = resolve_device(cfg.device)
+    if cfg.amp != "off" and not device.startswith("cuda"):
+        raise ConfigError("amp", f"{cfg.amp} mixed precision needs a CUDA device; this run is on {device} (use --amp off)")
+    dataset_info(cfg.dataset)
+    from tui_lab.models import build_model  # validate model/data fit before loading the data
+
+    import torch
+
+    with torch.device("meta"):
+        build_model(cfg.model, dataset_info(cfg.dataset), **cfg.model_options)
+    data = load_on_device(cfg.dataset, device, cfg.data_dir, cfg.channels_last and device.startswith("cuda"))
+    device_name = next((d.description for d in list_devices() if d.name == device), device)
+    return _run(cfg, device, device_name, data, cancel or threading.Event(), checkpoint_path)
+
+
+def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cancel: threading.Event,
+         checkpoint_path: str | Path | None) -> Iterator[Event]:
+    import torch
+
+    from tui_lab.models import count_parameters
+    from tui_lab.optimizers import loss_for_task, make_optimizer
+
+    model = optimizer = None
+    try:
+        task = data.info.task
+        model = init_model(cfg, data.info, device)
+        optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, cfg.momentum)
+        loss_fn = loss_for_task(task)
+        amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
+        scaler = torch.amp.GradScaler("cuda") if cfg.amp == "fp16" else None
+        autocast = (lambda: torch.autocast("cuda", dtype=amp_dtype)) if amp_dtype else contextlib.nullcontext
+        is_cuda = device.startswith("cuda")
+
+        n = data.train_x.shape[0]
+        bs = min(cfg.batch_size, n)
+        steps_per_epoch = math.ceil(n / bs)
+        shuffle = torch.Generator().manual_seed(cfg.seed)  # on the CPU: the same order on every device
+        yield Started(device, device_name, count_parameters(model), n, data.val_x.shape[0], steps_per_epoch, cfg.to_dict())
+
+        t_start = time.perf_counter()
+        global_step = 0
+        step_t = torch.zeros((), device=device, dtype=torch.int64)  # the step counter, on the device
+        first_bad = torch.full((), -1, device=device, dtype=torch.int64)
+        first_loss_t = None  # loss of the very first batch, before any update (stays on the device)
+        first_loss: float | None = None
+        best_acc: float | None = None
+        val_loss = math.nan
+        for epoch in range(1, cfg.epochs + 1):
+            model.train()
+            perm = torch.randperm(n, generator=shuffle).to(device)
+            loss_sum = torch.zeros((), device=device)
+            correct = torch.zeros((), device=device, dtype=torch.int64)
+            window = torch.zeros((), device=device)
+            window_steps, window_start = 0, time.perf_counter()
+            t_epoch = time.perf_counter()
+            for i in range(steps_per_epoch):
+                if cancel.is_set():
+                    yield Cancelled(epoch, global_step)
+                    return
+                idx = perm[i * bs:(i + 1) * bs]
+                xb, yb = data.train_x[idx], data.train_y[idx]
+                with autocast():
+                    out = model(xb)
+                    loss = loss_fn(out.float(), yb)
+                optimizer.zero_grad(set_to_none=True)
+                if scaler is not None:
+                    scaler.scale(loss).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    loss.backward()
+                    optimizer.step()
+                global_step += 1
+                step_t += 1
+                s, c = batch_metrics(out, yb, loss, task)
+                loss_sum += s
+                if c is not None:
+                    correct += c
+                lv = loss.detach().float()
+                if first_loss_t is None:
+                    first_loss_t = lv.clone()
+                    limit_t = EXPLODE_FACTOR * first_loss_t.abs().nan_to_num(1.0).clamp_min(1.0)
+                window += lv
+                first_bad = torch.where((first_bad < 0) & ~(lv.abs() <= limit_t), step_t, first_bad)  # NaN-safe
+                window_steps += 1
+                if window_steps == cfg.report_every or i == steps_per_epoch - 1:
+                    mean_loss, bad, first = torch.stack([window / window_steps, first_bad.float(), first_loss_t]).tolist()
+                    if first_loss is None:
+                        first_loss = abs(first) if math.isfinite(first) else 1.0
+                    if bad >= 0 or not math.isfinite(mean_loss) or mean_loss > EXPLODE_FACTOR * max(first_loss, 1.0):
+                        at = int(bad) if bad >= 0 else global_step
+                        yield Diverged(epoch, at, mean_loss, divergence_message(at, mean_loss, cfg.lr))
+                        return
+                    now = time.perf_counter()
+                    mem = torch.cuda.memory_allocated(device) if is_cuda else None
+                    yield Step(epoch, i + 1, global_step, mean_loss,
+                               window_steps * bs / max(now - window_start, 1e-9), mem)
+                    window.zero_()
+                    window_steps, window_start = 0, time.perf_counter()
+            train_loss, n_correct = torch.stack([loss_sum / n, correct.float()]).tolist()
+            train_seconds = time.perf_counter() - t_epoch
+            val_loss, val_acc = evaluate(model, loss_fn, data.val_x, data.val_y, task, max(bs, 512))
+            if not math.isfinite(val_loss):
+                yield Diverged(epoch, global_step, val_loss, divergence_message(global_step, val_loss, cfg.lr))
+                return
+            train_acc = n_correct / n if task == "classification" else None
+            if val_acc is not None:
+                best_acc = val_acc if best_acc is None else max(best_acc, val_acc)
+            yield EpochEnd(epoch, train_loss, train_acc, val_loss, val_acc, n / max(train_seconds, 1e-9),
+                           time.perf_counter() - t_epoch)
+
+        saved = None
+        if checkpoint_path is not None:
+            path = Path(checkpoint_path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(model.state_dict(), str(path))
+            saved = str(path)
+        yield Finished(cfg.epochs, best_acc, val_loss, time.perf_counter() - t_start, saved)
+    except torch.cuda.OutOfMemoryError:
+        model = optimizer = None
+        _free_cuda()
+        yield Failed("CUDA out of memory", OOM_HINT)
+    except Exception as exc:  # a failed run must never take the app down with it
+        model = optimizer = None
+        if "out of memory" in str(exc).lower():
+            _free_cuda()
+            yield Failed(f"{type(exc).__name__}: {str(exc).splitlines()[0]}", OOM_HINT)
+        else:
+            yield Failed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                         "this looks like a bug in dllab or in a custom model; the run was stopped")
+    finally:
+        del model, optimizer
+
+
+def _free_cuda() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
