@@ -181,7 +181,7 @@ def parse_input_shape(text: str | tuple | list | None) -> tuple[int, ...]:
         shown = "x".join(parts)
     else:
         shown = (text or "").strip()
-        parts = [p for p in re.split(r"\s*[x×X,*]\s*", shown) if p != ""] if shown else []
+        parts = re.split(r"\s*[x×X,*]\s*", shown) if shown else []
     allowed = "1 to 4 positive integers joined by 'x', like 1x28x28 (CxHxW) or 28x28 (steps x features)"
     if not parts or len(parts) > 4 or not all(p.strip().isdigit() for p in parts):
         raise ConfigError("input", f"expected {allowed}; got {shown!r}")
