@@ -161,7 +161,8 @@ class Formula:
 
 @dataclass(frozen=True)
 class Config:
-    """A validated configuration; `kernel` is 4-D: conv [O][C][kh][kw], transposed [C][O][kh][kw].
+    """A validated configuration; `kernel` is 4-D: conv and pooling [O][C][kh][kw], transposed
+    [C][O][kh][kw].
 
     Pooling uses only the kernel's size (its values are kept so switching back to conv is lossless).
     """
@@ -748,10 +749,8 @@ def switch_mode(config: Config, mode: str) -> Config:
     if (mode == "transposed") != (config.mode == "transposed"):
         # conv [O][C] <-> transposed [C][O]: swap the first two axes.
         kernel = tuple(tuple(kernel[a][b] for a in range(len(kernel))) for b in range(len(kernel[0])))
-    c = config.input_shape[0]
     if mode in ("max", "avg"):
         kh, kw = config.kernel_size
-        kernel = tuple((tuple((tuple(1 for _ in range(kw)),) * kh) for _ in range(c)) for _ in range(1))
         padding = (min(config.padding[0], kh // 2), min(config.padding[1], kw // 2))
         new = replace(config, mode=mode, kernel=kernel, padding=padding, dilation=(1, 1), bias=())
     else:
