@@ -148,12 +148,17 @@ def _lenet(info: DatasetInfo, relu: bool = False, batch_norm: bool = False, **_:
         nn.Flatten(),
     )
     n = _features_out(features, info.input_shape)
-    return nn.Sequential(
+    net = nn.Sequential(
         *features,
         nn.Linear(n, 120), *bn1(120), act(),
         nn.Linear(120, 84), *bn1(84), act(),
         nn.Linear(84, info.output_dim),
     )
+    # d2l's init_weights: Xavier-uniform for every conv and linear layer (sigmoid nets need it).
+    for m in net.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d)):
+            nn.init.xavier_uniform_(m.weight)
+    return net
 
 
 def _alexnet(info: DatasetInfo, dropout: float = 0.5, **_: Any) -> nn.Module:

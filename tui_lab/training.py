@@ -35,12 +35,12 @@ class TrainConfig:
     dataset: str = "digits"
     model_options: dict = field(default_factory=dict, hash=False)  # e.g. {"hidden": [64], "activation": "relu"}
     # how
-    optimizer: str = "sgd"
-    lr: float = 0.9  # d2l's LeNet learning rate
+    optimizer: str = "adam"
+    lr: float = 0.01  # LeNet on digits: >= 90% validation accuracy in 5 epochs
     momentum: float | None = None  # None: the optimizer's own default (0.9 for momentum/nesterov)
     weight_decay: float = 0.0
     epochs: int = 5
-    batch_size: int = 256
+    batch_size: int = 64
     seed: int = 0
     # where
     device: str = "auto"

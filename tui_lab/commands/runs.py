@@ -1,9 +1,102 @@
-"""CLI commands for this area (being written)."""
+"""`dllab runs`: the run history (newest first), one run in full, and exports as CSV or JSON."""
 
 from __future__ import annotations
 
 import typer
 
+from tui_lab.commands._common import print_json, user_errors
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    runs_app = typer.Typer(help="The run history: list, show and export runs.", invoke_without_command=True,
+                           no_args_is_help=False)
+    runs_app.callback(invoke_without_command=True)(list_command)
+    runs_app.command("show")(show_command)
+    runs_app.command("export")(export_command)
+    app.add_typer(runs_app, name="runs")
+
+
+def _fmt_acc(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def list_command(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="print JSON"),
+                 limit: int = typer.Option(50, "--limit", help="at most this many runs")) -> None:
+    """List runs, newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from tui_lab.runs import RunStore
+
+    runs = RunStore().list_runs(limit=limit)
+    if as_json:
+        print_json({"runs": [
+            {"id": r.id, "status": r.status, "model": r.model, "dataset": r.dataset, "optimizer": r.optimizer,
+             "lr": r.lr, "started": r.to_json()["started"], "epochs_done": r.epochs_done, "epochs": r.epochs,
+             "best_val_acc": r.best_val_acc, "group_id": r.group_id} for r in runs]})
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="runs (newest first)")
+    for c in ("id", "status", "model", "dataset", "optimizer", "lr", "started", "epochs", "best val acc"):
+        table.add_column(c)
+    for r in runs:
+        table.add_row(str(r.id), r.status, r.model or "", r.dataset or "", r.optimizer or "", f"{r.lr:g}" if r.lr else "",
+                      r.to_json()["started"], f"{r.epochs_done}/{r.epochs}", _fmt_acc(r.best_val_acc))
+    Console().print(table if runs else "no runs yet: try `dllab train`")
+
+
+def _parse_id(run_id: str) -> int:
+    from tui_lab.errors import ConfigError
+
+    try:
+        return int(run_id)
+    except ValueError:
+        raise ConfigError("run", f"a run id is a whole number (see `dllab runs`), got {run_id!r}") from None
+
+
+def show_command(run_id: str = typer.Argument(..., help="run id"),
+                 as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Show one run: its settings and per-epoch metrics."""
+    from tui_lab.runs import RunStore
+
+    with user_errors():
+        detail = RunStore().get_run(_parse_id(run_id))
+    if as_json:
+        print_json(detail.to_json())
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    s = detail.summary
+    console = Console()
+    console.print(f"[bold]run {s.id}[/bold] {s.status}: {s.model} on {s.dataset}, {s.optimizer} lr={s.lr:g}, "
+                  f"batch {s.batch_size}, seed {s.seed}, device {s.device or '?'}")
+    if s.message:
+        console.print(s.message)
+    table = Table()
+    for c in ("epoch", "train loss", "train acc", "val loss", "val acc", "examples/s"):
+        table.add_column(c, justify="right")
+    for e in detail.epochs:
+        table.add_row(str(e.epoch), f"{e.train_loss:.4f}" if e.train_loss is not None else "-", _fmt_acc(e.train_acc),
+                      f"{e.val_loss:.4f}" if e.val_loss is not None else "-", _fmt_acc(e.val_acc),
+                      f"{e.examples_per_sec:,.0f}" if e.examples_per_sec else "-")
+    console.print(table)
+    if detail.steps:
+        console.print(f"{len(detail.steps)} loss points recorded, last at step {detail.steps[-1][0]}")
+
+
+def export_command(run_id: str = typer.Argument(..., help="run id"),
+                   fmt: str = typer.Option("csv", "--format", "-f", help="csv or json")) -> None:
+    """Export a run as CSV (one row per epoch) or JSON (everything, with the loss curve)."""
+    import sys
+
+    from tui_lab.runs import RunStore, export_run
+
+    with user_errors():
+        if fmt not in ("csv", "json"):
+            from tui_lab.errors import ConfigError
+
+            raise ConfigError("format", f"unknown format {fmt!r}; allowed: csv, json")
+        text = export_run(RunStore().get_run(_parse_id(run_id)), fmt)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
