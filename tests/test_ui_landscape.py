@@ -1,0 +1,158 @@
+"""The landscape screen as a learner drives it: step, play, change function and rate, leave."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+
+import torch
+from textual.app import App
+from textual.widgets import Static
+
+from tui_lab.ui.screens.landscape import LandscapeCanvas, LandscapeScreen, _pair
+
+
+def sync(test):
+    """Run an async Pilot test with asyncio (no pytest async plugin needed)."""
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        asyncio.run(test(*args, **kwargs))
+
+    return wrapper
+
+
+class LandscapeApp(App):
+    def __init__(self, preset):
+        super().__init__()
+        self.preset = preset
+
+    def on_mount(self) -> None:
+        self.push_screen(LandscapeScreen(preset=self.preset))
+
+
+async def _settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _text(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+def _torch_points(lr: float, steps: int, momentum: float = 0.0):
+    w = torch.tensor([-5.0, -2.0], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=lr, momentum=momentum)
+    points = [tuple(w.tolist())]
+    for _ in range(steps):
+        opt.zero_grad()
+        (0.1 * w[0] ** 2 + 2 * w[1] ** 2).backward()
+        opt.step()
+        points.append(tuple(w.tolist()))
+    return points, opt, w
+
+
+BOWL = {"function": "bowl", "optimizers": ["sgd", "momentum"], "lr": [0.4, 0.1], "steps": 20,
+        "start": [-5, -2], "play": False}
+
+
+@sync
+async def test_stepping_shows_torch_points_and_velocity():
+    app = LandscapeApp(BOWL)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        assert "step 0/20" in _text(app, "#ls-title")
+        for _ in range(5):
+            await pilot.press("right")
+        await pilot.press("left")
+        screen = app.screen
+        assert screen.frame == 4
+        legend = _text(app, "#ls-legend")
+        sgd_points, _, _ = _torch_points(0.4, 4)
+        mom_points, opt, w = _torch_points(0.1, 4, momentum=0.9)
+        assert f"at {_pair(sgd_points[4])}" in legend
+        assert f"at {_pair(mom_points[4])}" in legend
+        velocity = tuple(opt.state[w]["momentum_buffer"].tolist())
+        assert f"vel {_pair(velocity)}" in legend
+        assert "step 4/20" in _text(app, "#ls-title")
+        # the plot draws both heads where the paths are at this frame
+        plot = screen.query_one(LandscapeCanvas)
+        grid = plot.grid()
+        text = plot.render().plain.splitlines()
+        r, c = grid.cell_of(sgd_points[4])
+        assert text[r][c] == "●"
+
+
+@sync
+async def test_play_runs_to_the_end_and_stops():
+    app = LandscapeApp({**BOWL, "play": True})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("plus", "plus", "plus")  # 64 steps/s
+        for _ in range(100):
+            if app.screen.frame == 20 and not app.screen.playing:
+                break
+            await pilot.pause(0.05)
+        assert app.screen.frame == 20 and not app.screen.playing
+        assert "step 20/20" in _text(app, "#ls-title")
+        await pilot.press("home")
+        assert app.screen.frame == 0
+
+
+@sync
+async def test_function_and_rate_keys_recompute():
+    app = LandscapeApp(BOWL)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("space")  # pause again right away
+        await pilot.press("right_square_bracket")
+        await _settle(pilot)
+        assert [t.lr for t in app.screen.run.trajectories] == [0.8, 0.2]
+        assert "lr 0.8" in _text(app, "#ls-legend")
+        await pilot.press("f")
+        await _settle(pilot)
+        assert app.screen.run.function == "rosenbrock"
+        assert "Rosenbrock" in _text(app, "#ls-title")
+
+
+@sync
+async def test_diverging_path_is_flagged():
+    app = LandscapeApp({"function": "bowl", "optimizers": ["sgd", "adam"], "lr": [1.0, 0.4], "steps": 60,
+                        "play": False, "frame": -1})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        assert app.screen.frame == 60
+        legend = _text(app, "#ls-legend")
+        assert "diverged after step" in legend
+        assert legend.count("at (") == 2  # adam still shown
+
+
+@sync
+async def test_bad_preset_shows_an_error_and_escape_leaves():
+    app = LandscapeApp({"function": "cone", "play": False})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        assert "error: function" in _text(app, "#ls-title")
+        await pilot.press("right", "space")  # nothing to step: no crash
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, LandscapeScreen)
+
+
+def test_snapshot_bowl(snap_compare):
+    async def run_before(pilot):
+        await _settle(pilot)
+
+    preset = {"function": "bowl", "optimizers": ["sgd", "momentum", "adam"], "lr": [0.4, 0.1, 0.4],
+              "steps": 40, "frame": 12, "play": False}
+    assert snap_compare(LandscapeApp(preset), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_rosenbrock_end(snap_compare):
+    async def run_before(pilot):
+        await _settle(pilot)
+
+    preset = {"function": "rosenbrock", "optimizers": ["sgd", "adagrad", "rmsprop", "adam"], "frame": -1,
+              "play": False}
+    assert snap_compare(LandscapeApp(preset), terminal_size=(80, 24), run_before=run_before)
