@@ -43,7 +43,6 @@ def render_grid(
                 text.append(chunk, style)
             else:
                 text.append(chunk)
-        text.append(" ")
     return text
 
 
