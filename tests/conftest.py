@@ -1,0 +1,28 @@
+"""Shared test set-up: every test gets its own DLLAB_HOME, and the network is off."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _dllab_home(tmp_path, monkeypatch):
+    home = tmp_path / "dllab-home"
+    monkeypatch.setenv("DLLAB_HOME", str(home))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Tests never touch the network: any connection outside this machine fails loudly."""
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") and not host.startswith("/"):
+            raise OSError(f"tests must not use the network (tried {address!r})")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
