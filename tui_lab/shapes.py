@@ -841,7 +841,49 @@ def seed_macs(n: int) -> str:
 
 
 __all__ = [
-    "DEMOS", "MAC_NOTE", "LayerRow", "Mismatch", "ShapeTrace", "format_bytes", "format_count",
+    "DEMOS", "MAC_NOTE", "LayerRow", "conv_preset", "Mismatch", "ShapeTrace", "format_bytes", "format_count",
     "format_shape", "parse_input_shape", "resolve_model", "row_to_dict", "seed_count", "seed_macs",
     "trace", "trace_model",
 ]
+
+
+# --- handing a layer to the conv screen --------------------------------------------------------
+
+CONV_SCREEN_MAX_SIDE = 8  # a small example input shows the geometry and fits the conv screen
+
+
+def conv_preset(row: LayerRow) -> dict[str, Any] | None:
+    """A `ConvScreen` preset that replays this conv/pool row's geometry on a small example input.
+
+    Keys follow `conv_steps.build_config` (mode, input, kernel, padding, stride, dilation, title) plus
+    kernel_size. None for rows that are not a 2-D convolution or max/average pooling.
+    """
+    if not row.is_spatial_op or row.input_shape is None or len(row.kernel_size) != 2:
+        return None
+    mode = {"conv": "conv", "max": "max", "avg": "avg", "adaptive-avg": "avg", "adaptive-max": "max"}.get(
+        row.pool_mode or "")
+    if mode is None:
+        return None
+    k, s, d = row.kernel_size, row.stride, row.dilation
+    if isinstance(row.padding, str):  # 'same' / 'valid'
+        p = tuple(di * (ki - 1) // 2 for ki, di in zip(k, d)) if row.padding == "same" else (0, 0)
+    else:
+        p = tuple(row.padding)
+    sizes = row.input_shape[-2:]
+    side = [max(min(n, CONV_SCREEN_MAX_SIDE), di * (ki - 1) + 1 - 2 * pi, 1)
+            for n, ki, di, pi in zip(sizes, k, d, p)]
+    preset: dict[str, Any] = {
+        "mode": mode,
+        "input": f"arange:{side[0]}x{side[1]}",
+        "kernel_size": list(k),
+        "padding": list(p),
+        "stride": list(s),
+        "title": f"{row.name or 'model'} ({row.type}) from the shape trace, on a {side[0]}x{side[1]} example",
+    }
+    if mode == "conv":
+        preset["kernel"] = f"ones:{k[0]}x{k[1]}"
+        preset["dilation"] = list(d)
+    else:
+        preset["kernel"] = list(k)
+        preset["dilation"] = list(d)
+    return preset

@@ -1,0 +1,169 @@
+"""The shapes screen driven by keys: trace, fold, depth, mismatch detail, conv hand-off; snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+
+import pytest
+from textual.app import App
+from textual.widgets import DataTable, Input, Static
+
+from tui_lab.ui.screens.shapes import ShapesScreen
+
+
+class ShapesApp(App):
+    def __init__(self, preset: dict) -> None:
+        super().__init__()
+        self.preset = preset
+
+    def on_mount(self) -> None:
+        self.push_screen(ShapesScreen(preset=self.preset))
+
+
+def sync(test):
+    """Run an async Pilot test without an asyncio pytest plugin (fixtures pass through)."""
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return wrapper
+
+
+async def settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def table_of(screen) -> DataTable:
+    return screen.query_one("#shapes-table", DataTable)
+
+
+@sync
+async def test_lenet_table_and_formula_detail():
+    app = ShapesApp({"model": "lenet", "dataset": "digits", "input": "1x28x28"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ShapesScreen)
+        assert table_of(screen).row_count == 13  # the model and its 12 layers
+        title = text_of(screen, "#shapes-title")
+        assert "1x28x28 → 10" in title and "params 61.70K" in title and "MACs 416.52K" in title
+        await pilot.press("down")  # the first conv
+        detail = text_of(screen, "#shapes-detail")
+        assert "1x1x28x28 → 1x6x28x28" in detail
+        assert "H: floor((28 - 5 + 2*2) / 1) + 1 = 28" in detail
+        assert "receptive field 5x5, jump 1x1" in detail
+        row = table_of(screen).get_row_at(3)  # the first pooling halves the image: highlighted
+        assert str(row[1]) == "6x14x14" and "yellow" in str(row[1].style)
+
+
+@sync
+async def test_fold_a_block_and_change_depth():
+    app = ShapesApp({"model": "googlenet"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = table_of(screen)
+        full = table.row_count
+        assert full == len(screen.result.rows)
+        for _ in range(4):
+            await pilot.press("down")  # row 4: the first Inception block
+        assert "Inception" in str(table.get_row_at(4)[0])
+        await pilot.press("space")
+        inception = screen.result.rows[4]
+        children = sum(1 for r in screen.result.rows if r.parent == inception.index)
+        assert table.row_count == full - children
+        assert "▸" in str(table.get_row_at(4)[0])
+        await pilot.press("enter")  # enter folds too: open again
+        assert table.row_count == full
+        await pilot.press("minus")  # depth 1: every block folded
+        assert table.row_count == sum(1 for r in screen.result.rows if r.depth <= 1)
+        await pilot.press("plus")
+        assert table.row_count == full
+
+
+@sync
+async def test_mismatch_shows_rows_up_to_the_failure_and_the_fix():
+    app = ShapesApp({"model": "mismatch-demo"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = table_of(screen)
+        assert table.row_count == 9
+        assert table.cursor_row == 8  # the cursor waits on the failing layer
+        assert "failed" in str(table.get_row_at(8)[1])
+        assert "✗ fails at fc1" in text_of(screen, "#shapes-title")
+        detail = text_of(screen, "#shapes-detail")
+        assert "expects in_features=400 but received 1x256" in detail
+        assert "fix: Linear(in_features=256, out_features=120)" in detail
+
+
+@sync
+async def test_open_a_conv_row_in_the_conv_screen():
+    app = ShapesApp({"model": "lenet"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")  # on the model row: nothing to open
+        assert isinstance(app.screen, ShapesScreen)
+        await pilot.press("down", "down", "down", "c")  # the first AvgPool2d
+        await settle(pilot)
+        from tui_lab.ui.tools import tool_available
+
+        if tool_available("conv"):
+            from tui_lab.ui.screens.conv import ConvScreen
+
+            assert isinstance(app.screen, ConvScreen)
+            assert app.screen.preset["mode"] == "avg" and app.screen.preset["kernel"] == [2, 2]
+            await pilot.press("escape")
+            assert isinstance(app.screen, ShapesScreen)
+
+
+@sync
+async def test_conv_screen_missing_shows_a_notice(monkeypatch):
+    import tui_lab.ui.tools as tools
+
+    monkeypatch.setattr(tools, "build_tool_screen", lambda tool, preset=None, **kw: None)
+    app = ShapesApp({"model": "lenet"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "c")
+        await pilot.pause()
+        assert isinstance(app.screen, ShapesScreen)
+        assert any("not available" in str(n.message) for n in app._notifications)
+
+
+@sync
+async def test_trace_another_model_from_the_form():
+    app = ShapesApp({"model": "lenet"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("m")
+        field = app.screen.query_one("#shapes-model", Input)
+        assert field.has_focus
+        field.value = "inception-demo"
+        await pilot.press("enter")
+        await settle(pilot)
+        title = text_of(app.screen, "#shapes-title")
+        assert "192x28x28 → 256x28x28" in title and "MACs 128.04M" in title
+        field.value = "nosuch"
+        await pilot.press("m", "enter")
+        await settle(pilot)
+        assert "error: model: unknown model 'nosuch'" in text_of(app.screen, "#shapes-title")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ShapesScreen)
+
+
+@pytest.mark.parametrize("preset", [{"model": "lenet"}, {"model": "mismatch-demo"}], ids=["lenet", "mismatch"])
+def test_snapshot(snap_compare, preset):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+
+    assert snap_compare(ShapesApp(preset), terminal_size=(80, 24), run_before=run_before)
