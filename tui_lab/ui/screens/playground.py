@@ -1,0 +1,307 @@
+"""The 2-D playground screen: pick data, depth, width and activation, train, watch the boundary.
+
+Built as `PlaygroundScreen(preset={"dataset": "spirals", "hidden": [16, 16], "activation": "relu"})`
+(any key of `tui_lab.playground.PRESET_KEYS`). Training runs in a thread worker through
+`tui_lab.playground.Playground`; this screen only holds the settings and draws the frames.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tui_lab import playground as pg
+from tui_lab.errors import DllabError
+from tui_lab.ui.widgets.decision_map import CLASS_COLOURS, DecisionMap
+
+MAP_COLS, MAP_ROWS = 46, 40  # pixels: 46 x 20 terminal cells inside the map's border
+REPORT_EVERY = 10  # steps between frames
+WIDTHS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+LRS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+BATCHES = (0, 8, 32, 128)  # 0 = full batch
+OPTIMIZERS = ("adam", "sgd", "momentum", "rmsprop", "adagrad")
+
+
+class PlaygroundScreen(Screen):
+    """Train a small MLP on 2-D points and watch its decision boundary."""
+
+    CSS_PATH = "playground.tcss"
+    FRAME_INTERVAL = 1 / 30  # seconds between frames while training, so a fast run can be watched
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("space", "toggle_train", "Train/stop"),
+        Binding("r", "reset", "Reset"),
+        Binding("d", "dataset(1)", "Data"),
+        Binding("D", "dataset(-1)", "Data back", show=False),
+        Binding("right_square_bracket", "depth(1)", "Layer+"),
+        Binding("left_square_bracket", "depth(-1)", "Layer-"),
+        Binding("w", "width(1)", "Width+"),
+        Binding("W", "width(-1)", "Width-", show=False),
+        Binding("a", "activation(1)", "Activation"),
+        Binding("A", "activation(-1)", "Activation back", show=False),
+        Binding("l", "lr(1)", "LR+"),
+        Binding("L", "lr(-1)", "LR-", show=False),
+        Binding("o", "optimizer", "Optimizer", show=False),
+        Binding("b", "batch", "Batch", show=False),
+        Binding("s", "seed", "Seed", show=False),
+    ]
+
+    def __init__(self, preset: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.preset = dict(preset or {})
+        self.error = ""
+        try:
+            self.config = pg.config_from_preset(self.preset)
+        except DllabError as exc:
+            self.error = str(exc)
+            self.config = pg.validate(pg.PlaygroundConfig())
+        self.session: pg.Playground | None = None
+        self.frame: pg.PlaygroundFrame | None = None
+        self.training = False
+        self._cancel = threading.Event()
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="pg-root"):
+            yield Static("", id="pg-title")
+            with Horizontal(id="pg-main"):
+                yield DecisionMap(id="pg-map")
+                with Vertical(id="pg-side"):
+                    yield Static("", id="pg-settings")
+                    yield Static("", id="pg-stats")
+                    yield Static("", id="pg-note")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#pg-map").border_title = self.config.dataset
+        self._draw_settings()
+        self._draw_stats()
+        self._start(train=False, new_session=True)
+
+    def on_unmount(self) -> None:
+        self._cancel.set()
+
+    # ------------------------------------------------------------------ worker
+
+    def _start(self, train: bool, new_session: bool = False) -> None:
+        """Stop whatever runs, then (re)build the session and/or train it in a worker."""
+        self._cancel.set()
+        self._cancel = cancel = threading.Event()
+        if new_session:
+            self.session = None
+        self.training = train
+        self._draw_stats()
+        self._work(self.config, self.session, train, cancel)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="playground")
+    def _work(self, config: pg.PlaygroundConfig, session: pg.Playground | None, train: bool,
+              cancel: threading.Event) -> None:
+        try:
+            if session is None:
+                session = pg.Playground(config)  # loads the data (scikit-learn) the first time
+                self._post(self._set_session, session, cancel)
+            if not train:
+                self._post(self._show, session.frame(MAP_COLS, MAP_ROWS), cancel)
+                return
+            for frame in session.run(cancel=cancel, cols=MAP_COLS, rows=MAP_ROWS, every=REPORT_EVERY,
+                                     min_interval=self.FRAME_INTERVAL):
+                self._post(self._show, frame, cancel)
+        except DllabError as exc:
+            self._post(self._show_error, str(exc), cancel)
+        finally:
+            self._post(self._finished, cancel)
+
+    def _post(self, callback, *args) -> None:
+        if args[-1].is_set():
+            return  # superseded: drop quietly
+        try:
+            self.app.call_from_thread(callback, *args)
+        except RuntimeError:  # the app is closing
+            args[-1].set()
+
+    def _set_session(self, session: pg.Playground, cancel: threading.Event) -> None:
+        if cancel is self._cancel:
+            self.session = session
+
+    def _show(self, frame: pg.PlaygroundFrame, cancel: threading.Event) -> None:
+        if cancel is not self._cancel:
+            return
+        self.frame = frame
+        self.query_one("#pg-map", DecisionMap).show(frame)
+        self._draw_stats()
+        self._draw_note()
+
+    def _show_error(self, message: str, cancel: threading.Event) -> None:
+        if cancel is self._cancel:
+            self.error = message
+            self._draw_title()
+
+    def _finished(self, cancel: threading.Event) -> None:
+        if cancel is self._cancel:
+            self.training = False
+            self._draw_stats()
+
+    # ------------------------------------------------------------------ drawing
+
+    def _draw_title(self) -> None:
+        c = self.config
+        if self.error:
+            title = Text(f"error: {self.error}", style="bold")
+        else:
+            title = Text.assemble(("playground", "bold"), f" · {c.dataset} · {pg.describe(c)}")
+        self.query_one("#pg-title", Static).update(title)
+
+    def _draw_settings(self) -> None:
+        self._draw_title()
+        c = self.config
+        width = "/".join(str(h) for h in c.hidden) if c.hidden else "-"
+        rows = [
+            ("d", "data", c.dataset),
+            ("[ ]", "layers", f"{c.depth} hidden" if c.depth else "0 (linear model)"),
+            ("w W", "width", width),
+            ("a", "activation", c.activation if c.hidden else "(no hidden layer)"),
+            ("o", "optimizer", c.optimizer),
+            ("l L", "lr", f"{c.lr:g}"),
+            ("b", "batch", "full" if c.batch_size == 0 else str(c.batch_size)),
+            ("s", "seed", str(c.seed)),
+        ]
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for i, (key, name, value) in enumerate(rows):
+            if i:
+                text.append("\n")
+            text.append(f"{key:>3} ", style="bold")
+            text.append(f"{name:<10} ", style="dim")
+            text.append(value)
+        self.query_one("#pg-settings", Static).update(text)
+        self.query_one("#pg-map").border_title = c.dataset
+
+    def _draw_stats(self) -> None:
+        f = self.frame
+        state = "▶ training" if self.training else "⏸ stopped (space)"
+        if f is None:
+            text = Text(f"step 0 · {'loading…' if self.session is None else state}")
+        else:
+            text = Text(no_wrap=True, overflow="ellipsis")
+            text.append(f"step {f.step}", style="bold")
+            text.append(f" · {state}\n")
+            text.append(f"loss {f.loss:.4f}" if not f.diverged else "loss diverged (lower lr)")
+            text.append(f"\nacc {100 * f.accuracy:.1f}%  val {100 * f.val_accuracy:.1f}%")
+            legend = Text("  ")
+            for k in range(f.num_classes):
+                legend.append("●", style=f"rgb({','.join(map(str, CLASS_COLOURS[k]))})")
+                legend.append(f"{k} ")
+            text.append("\n")
+            text.append_text(legend)
+        self.query_one("#pg-stats", Static).update(text)
+
+    def _draw_note(self) -> None:
+        f = self.frame
+        if f is None or f.config != self.config:
+            return
+        c = f.config
+        if f.collapse is not None:
+            what = "a linear model" if not c.hidden else f"{f.collapse.layers} layers, no activation"
+            note = Text.assemble(
+                ("The network is linear: ", "bold"),
+                f"{what}; all layers collapse to one Wx+b "
+                f"(max |Wx+b − net(x)| = {f.collapse.max_error:.0e}), so the boundary is a straight line.\n",
+                (pg.boundary_text(f.collapse, f.num_classes), "dim"),
+            )
+        else:
+            note = Text(f"{c.activation} bends the boundary between the layers. Press a for activation "
+                        f"'none': every layer then collapses into one straight line.", style="dim")
+        self.query_one("#pg-note", Static).update(note)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_back(self) -> None:
+        self._cancel.set()
+        self.app.pop_screen()
+
+    def action_toggle_train(self) -> None:
+        if self.training:
+            self._cancel.set()
+            self.training = False
+            self._draw_stats()
+        else:
+            self._start(train=True)
+
+    def action_reset(self) -> None:
+        self.frame = None
+        self._start(train=False, new_session=True)
+
+    def _change(self, **changes: Any) -> None:
+        """A new setting: a fresh network; training goes on if it was running."""
+        try:
+            config = pg.validate(replace(self.config, **changes))
+        except DllabError as exc:
+            self.notify(str(exc), severity="warning", timeout=3)
+            return
+        if config == self.config:
+            return
+        self.config = config
+        self.error = ""
+        self._draw_settings()
+        self._start(train=self.training, new_session=True)
+
+    def action_dataset(self, delta: int) -> None:
+        names = pg.DATASETS
+        self._change(dataset=names[(names.index(self.config.dataset) + delta) % len(names)])
+
+    def action_depth(self, delta: int) -> None:
+        hidden = self.config.hidden
+        if delta > 0 and len(hidden) < pg.MAX_DEPTH:
+            hidden = hidden + ((hidden[-1] if hidden else 8),)
+        elif delta < 0 and hidden:
+            hidden = hidden[:-1]
+        self._change(hidden=hidden)
+
+    def action_width(self, delta: int) -> None:
+        if not self.config.hidden:
+            self.notify("no hidden layer: press ] to add one", timeout=3)
+            return
+        current = self.config.hidden[0]
+        if delta > 0:
+            bigger = [w for w in WIDTHS if w > current]
+            new = bigger[0] if bigger else current
+        else:
+            smaller = [w for w in WIDTHS if w < current]
+            new = smaller[-1] if smaller else current
+        self._change(hidden=tuple(new for _ in self.config.hidden))
+
+    def action_activation(self, delta: int) -> None:
+        names = pg.ACTIVATIONS
+        self._change(activation=names[(names.index(self.config.activation) + delta) % len(names)])
+
+    def action_lr(self, delta: int) -> None:
+        lr = self.config.lr
+        if delta > 0:
+            bigger = [v for v in LRS if v > lr * 1.0001]
+            new = bigger[0] if bigger else lr
+        else:
+            smaller = [v for v in LRS if v < lr / 1.0001]
+            new = smaller[-1] if smaller else lr
+        self._change(lr=new)
+
+    def action_optimizer(self) -> None:
+        names = OPTIMIZERS
+        i = names.index(self.config.optimizer) if self.config.optimizer in names else -1
+        self._change(optimizer=names[(i + 1) % len(names)])
+
+    def action_batch(self) -> None:
+        i = BATCHES.index(self.config.batch_size) if self.config.batch_size in BATCHES else -1
+        self._change(batch_size=BATCHES[(i + 1) % len(BATCHES)])
+
+    def action_seed(self) -> None:
+        self._change(seed=self.config.seed + 1)
