@@ -1,0 +1,505 @@
+"""Several optimizers race on one model, one data set, one seed: a config in, a stream of events out.
+
+    for event in compare(CompareConfig(model="mlp", dataset="digits",
+                                       runs=(RunSetting("sgd", 0.1), RunSetting("adam", 0.001)))):
+        ...  # CompareStarted, then InitialLoss / RunStep / RunEpoch / RunDiverged per run, CompareFinished
+
+Every run starts from the same initial weights (one model, copied) and sees the same batches in the
+same order (one shuffle shared by all, the same as `training.train` uses for that seed). The runs
+advance round-robin, one step each in turn, so their curves race live; a run that diverges stops
+alone. Built from the training engine's pieces: data on the device, the model zoo, the loss, evaluate.
+`record_compare` writes the runs to the run store as one group.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from tui_lab.errors import ConfigError
+
+MAX_RUNS = 8
+
+
+@dataclass(frozen=True)
+class RunSetting:
+    optimizer: str
+    lr: float | None = None  # None: the optimizer's default rate from the registry
+    momentum: float | None = None  # None: 0.9 for momentum/nesterov, none for the others
+    weight_decay: float = 0.0
+
+    def label(self) -> str:
+        extra = "" if self.momentum is None else f" μ={self.momentum:g}"
+        wd = f" wd={self.weight_decay:g}" if self.weight_decay else ""
+        return f"{self.optimizer} lr={self.lr:g}{extra}{wd}" if self.lr is not None else self.optimizer
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    model: str = "mlp"
+    dataset: str = "digits"
+    runs: tuple[RunSetting, ...] = (RunSetting("sgd"), RunSetting("momentum"), RunSetting("adam"))
+    model_options: dict = field(default_factory=dict, hash=False)
+    epochs: int = 3
+    batch_size: int = 64
+    seed: int = 0
+    device: str = "auto"
+    data_dir: str | None = None
+    report_every: int = 10
+
+    def train_configs(self):
+        """One validated `TrainConfig` per run (what the run store keeps); ConfigError names the field."""
+        from tui_lab.optimizers import OPTIMIZERS, optimizer_name
+        from tui_lab.training import TrainConfig
+
+        if not self.runs:
+            raise ConfigError("optimizers", "give at least one optimizer")
+        if len(self.runs) > MAX_RUNS:
+            raise ConfigError("optimizers", f"at most {MAX_RUNS} optimizers race at once, got {len(self.runs)}")
+        out = []
+        for s in self.runs:
+            name = optimizer_name(s.optimizer)
+            lr = OPTIMIZERS[name].default_lr if s.lr is None else s.lr
+            out.append(TrainConfig(
+                model=self.model, dataset=self.dataset, model_options=dict(self.model_options), optimizer=name,
+                lr=lr, momentum=s.momentum, weight_decay=s.weight_decay, epochs=self.epochs,
+                batch_size=self.batch_size, seed=self.seed, device=self.device, data_dir=self.data_dir,
+                report_every=self.report_every,
+            ).validated())
+        return out
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompareStarted:
+    device: str
+    device_name: str
+    params: int  # per model
+    train_size: int
+    val_size: int
+    steps_per_epoch: int
+    runs: tuple[dict, ...]  # each run's TrainConfig as a dict
+
+
+@dataclass(frozen=True)
+class InitialLoss:
+    run: int
+    loss: float  # on the first batch, before any update: the same for every run
+
+
+@dataclass(frozen=True)
+class RunStep:
+    run: int
+    epoch: int
+    step: int  # within the epoch, 1-based
+    global_step: int
+    loss: float  # mean training loss since this run's last RunStep
+    examples_per_sec: float  # this run's own compute time only
+
+
+@dataclass(frozen=True)
+class RunEpoch:
+    run: int
+    epoch: int
+    train_loss: float
+    train_acc: float | None
+    val_loss: float
+    val_acc: float | None
+    examples_per_sec: float
+    seconds: float  # this run's training time this epoch (its share of the race)
+
+
+@dataclass(frozen=True)
+class RunDiverged:
+    run: int
+    epoch: int
+    step: int
+    loss: float
+    message: str
+
+
+@dataclass(frozen=True)
+class RunFailed:
+    run: int
+    message: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    epoch: int
+    train_loss: float
+    train_acc: float | None
+    val_loss: float
+    val_acc: float | None
+    examples_per_sec: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run: int
+    optimizer: str
+    lr: float
+    momentum: float | None
+    weight_decay: float
+    status: str  # "finished" | "diverged" | "failed" | "cancelled"
+    initial_loss: float | None
+    epochs: tuple[EpochStats, ...]
+    seconds: float  # this run's own training time
+    examples: int  # training examples it stepped through
+    message: str | None = None
+
+    @property
+    def final_loss(self) -> float | None:
+        return self.epochs[-1].val_loss if self.epochs else None
+
+    @property
+    def best_loss(self) -> float | None:
+        finite = [e.val_loss for e in self.epochs if math.isfinite(e.val_loss)]
+        return min(finite) if finite else None
+
+    @property
+    def final_acc(self) -> float | None:
+        return self.epochs[-1].val_acc if self.epochs else None
+
+    @property
+    def best_acc(self) -> float | None:
+        accs = [e.val_acc for e in self.epochs if e.val_acc is not None]
+        return max(accs) if accs else None
+
+    @property
+    def examples_per_sec(self) -> float | None:
+        return self.examples / self.seconds if self.seconds > 0 else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "status": self.status,
+            "initial_loss": self.initial_loss,
+            "epochs": [e.__dict__.copy() for e in self.epochs],
+        }
+
+
+@dataclass(frozen=True)
+class CompareFinished:
+    results: tuple[RunResult, ...]
+    seconds: float  # wall time of the whole race
+
+    def to_json(self) -> dict[str, Any]:
+        return {"runs": [r.to_json() for r in self.results]}
+
+
+@dataclass(frozen=True)
+class CompareCancelled:
+    results: tuple[RunResult, ...]
+    seconds: float
+    message: str = "stopped by the user"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"runs": [r.to_json() for r in self.results]}
+
+
+CompareEvent = CompareStarted | InitialLoss | RunStep | RunEpoch | RunDiverged | RunFailed | CompareFinished | CompareCancelled
+
+
+# --- the race ----------------------------------------------------------------------------------
+
+
+def compare(config: CompareConfig, cancel: threading.Event | None = None) -> Iterator[CompareEvent]:
+    """Validate `config`, load the data on its device once, and return the stream of race events.
+
+    Raises ConfigError at once for bad input; what goes wrong later arrives as events.
+    """
+    import torch
+
+    from tui_lab.data import dataset_info
+    from tui_lab.devices import list_devices, resolve_device
+    from tui_lab.models import build_model
+    from tui_lab.training import load_on_device
+
+    configs = config.train_configs()
+    device = resolve_device(configs[0].device)
+    info = dataset_info(configs[0].dataset)
+    with torch.device("meta"):  # the model must fit the data before the data is loaded
+        build_model(configs[0].model, info, **configs[0].model_options)
+    data = load_on_device(configs[0].dataset, device, configs[0].data_dir)
+    device_name = next((d.description for d in list_devices() if d.name == device), device)
+    return _race(configs, device, device_name, data, cancel or threading.Event())
+
+
+class _Clock:
+    """A run's own compute time: CUDA events on a GPU (no sync per step), perf_counter elsewhere."""
+
+    def __init__(self, device: str) -> None:
+        import torch
+
+        self.cuda = device.startswith("cuda")
+        self._torch = torch
+        self.total = 0.0
+        self._pending: list[tuple[Any, Any]] = []
+        self._t0 = 0.0
+
+    def start(self) -> None:
+        if self.cuda:
+            ev = self._torch.cuda.Event(enable_timing=True)
+            ev.record()
+            self._pending.append((ev, None))
+        else:
+            self._t0 = time.perf_counter()
+
+    def stop(self) -> None:
+        if self.cuda:
+            ev = self._torch.cuda.Event(enable_timing=True)
+            ev.record()
+            self._pending[-1] = (self._pending[-1][0], ev)
+        else:
+            self.total += time.perf_counter() - self._t0
+
+    def read(self) -> float:
+        """Seconds so far (syncs on CUDA: call at reporting time only)."""
+        if self._pending:
+            self._pending[-1][1].synchronize()
+            self.total += sum(a.elapsed_time(b) for a, b in self._pending) / 1000.0
+            self._pending.clear()
+        return self.total
+
+
+@dataclass
+class _Runner:
+    index: int
+    cfg: Any
+    model: Any
+    optimizer: Any
+    clock: _Clock
+    status: str = "running"
+    message: str | None = None
+    initial: float | None = None
+    examples: int = 0
+    epochs: list = field(default_factory=list)
+    # on-device accumulators
+    loss_sum: Any = None
+    correct: Any = None
+    window: Any = None
+    first_t: Any = None
+    limit_t: Any = None
+    first_bad: Any = None
+    window_steps: int = 0
+    window_time: float = 0.0
+    epoch_time: float = 0.0
+
+    def result(self, status: str | None = None) -> RunResult:
+        momentum = self.cfg.momentum
+        if momentum is None and self.cfg.optimizer in ("momentum", "nesterov"):
+            momentum = 0.9
+        return RunResult(self.index, self.cfg.optimizer, self.cfg.lr, momentum, self.cfg.weight_decay,
+                         status or self.status, self.initial, tuple(self.epochs), self.clock.total, self.examples,
+                         self.message)
+
+
+def _race(configs, device: str, device_name: str, data, cancel: threading.Event) -> Iterator[CompareEvent]:
+    import copy
+
+    import torch
+
+    from tui_lab.models import count_parameters
+    from tui_lab.optimizers import loss_for_task, make_optimizer
+    from tui_lab.training import EXPLODE_FACTOR, OOM_HINT, divergence_message, evaluate, init_model
+
+    cfg0 = configs[0]
+    task = data.info.task
+    loss_fn = loss_for_task(task)
+    t_start = time.perf_counter()
+    base = init_model(cfg0, data.info, device)  # seeded: the weights `train` would start from
+    runners: list[_Runner] = []
+    for k, cfg in enumerate(configs):
+        model = copy.deepcopy(base) if k < len(configs) - 1 else base
+        opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, cfg.momentum)
+        runners.append(_Runner(k, cfg, model, opt, _Clock(device)))
+
+    n = data.train_x.shape[0]
+    bs = min(cfg0.batch_size, n)
+    steps_per_epoch = math.ceil(n / bs)
+    shuffle = torch.Generator().manual_seed(cfg0.seed)  # one order for all runs, as `train` draws it
+    yield CompareStarted(device, device_name, count_parameters(base), n, data.val_x.shape[0], steps_per_epoch,
+                         tuple(c.to_dict() for c in configs))
+
+    def zeros(dtype=None):
+        return torch.zeros((), device=device, dtype=dtype or torch.float32)
+
+    def fail(r: _Runner, exc: BaseException) -> RunFailed:
+        r.status, r.model, r.optimizer = "failed", None, None
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        oom = isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in text.lower()
+        r.message = f"{type(exc).__name__}: {text}"
+        if oom and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        return RunFailed(r.index, r.message, OOM_HINT if oom else "this looks like a bug; the other runs go on")
+
+    def results(final: str) -> tuple[RunResult, ...]:
+        return tuple(r.result(final if r.status == "running" else None) for r in runners)
+
+    global_step = 0
+    step_t = zeros(torch.int64)  # the global step, on the device: marks where a run first went bad
+    for epoch in range(1, cfg0.epochs + 1):
+        perm = torch.randperm(n, generator=shuffle).to(device)
+        for r in runners:
+            if r.status == "running":
+                r.model.train()
+                r.loss_sum, r.correct, r.window = zeros(), zeros(torch.int64), zeros()
+                r.window_steps, r.window_time, r.epoch_time = 0, r.clock.read(), r.clock.read()
+        for i in range(steps_per_epoch):
+            if cancel.is_set():
+                for r in runners:
+                    r.clock.read()
+                yield CompareCancelled(results("cancelled"), time.perf_counter() - t_start)
+                return
+            idx = perm[i * bs:(i + 1) * bs]
+            xb, yb = data.train_x[idx], data.train_y[idx]
+            global_step += 1
+            step_t += 1
+            for r in runners:
+                if r.status != "running":
+                    continue
+                try:
+                    r.clock.start()
+                    out = r.model(xb)
+                    loss = loss_fn(out.float(), yb)
+                    r.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    r.optimizer.step()
+                    lv = loss.detach().float()
+                    r.loss_sum += lv * yb.shape[0]
+                    if task == "classification":
+                        r.correct += (out.argmax(dim=1) == yb).sum()
+                    if r.first_t is None:
+                        r.first_t = lv.clone()
+                        r.limit_t = EXPLODE_FACTOR * r.first_t.abs().nan_to_num(1.0).clamp_min(1.0)
+                        r.first_bad = torch.full((), -1, device=device, dtype=torch.int64)
+                    r.window += lv
+                    r.first_bad = torch.where((r.first_bad < 0) & ~(lv.abs() <= r.limit_t), step_t, r.first_bad)
+                    r.clock.stop()
+                    r.window_steps += 1
+                    r.examples += yb.shape[0]
+                except Exception as exc:  # one broken run must not stop the race
+                    yield fail(r, exc)
+            if (i + 1) % cfg0.report_every == 0 or i == steps_per_epoch - 1:
+                live = [r for r in runners if r.status == "running" and r.window_steps]
+                if not live:
+                    continue
+                # one host sync for all runs: [mean window loss, first bad step, first loss] each
+                values = torch.stack([torch.stack([r.window / r.window_steps, r.first_bad.float(), r.first_t])
+                                      for r in live]).tolist()
+                for r, (mean_loss, bad, first) in zip(live, values):
+                    if r.initial is None:
+                        r.initial = first
+                        yield InitialLoss(r.index, first)
+                    if bad >= 0 or not math.isfinite(mean_loss):
+                        at = int(bad) if bad >= 0 else global_step
+                        r.status, r.message = "diverged", divergence_message(at, mean_loss, r.cfg.lr)
+                        r.model = r.optimizer = None  # free it: the others carry on
+                        yield RunDiverged(r.index, epoch, at, mean_loss, r.message)
+                        continue
+                    now = r.clock.read()
+                    yield RunStep(r.index, epoch, i + 1, global_step, mean_loss,
+                                  r.window_steps * bs / max(now - r.window_time, 1e-9))
+                    r.window.zero_()
+                    r.window_steps, r.window_time = 0, now
+        for r in runners:
+            if r.status != "running":
+                continue
+            try:
+                seconds = r.clock.read() - r.epoch_time
+                train_loss, n_correct = torch.stack([r.loss_sum / n, r.correct.float()]).tolist()
+                val_loss, val_acc = evaluate(r.model, loss_fn, data.val_x, data.val_y, task, max(bs, 512))
+            except Exception as exc:
+                yield fail(r, exc)
+                continue
+            if not math.isfinite(val_loss):
+                r.status, r.message = "diverged", divergence_message(global_step, val_loss, r.cfg.lr)
+                r.model = r.optimizer = None
+                yield RunDiverged(r.index, epoch, global_step, val_loss, r.message)
+                continue
+            stats = EpochStats(epoch, train_loss, n_correct / n if task == "classification" else None, val_loss,
+                               val_acc, n / max(seconds, 1e-9), seconds)
+            r.epochs.append(stats)
+            yield RunEpoch(r.index, *stats.__dict__.values())
+    for r in runners:
+        if r.status == "running":
+            r.status = "finished"
+    yield CompareFinished(results("finished"), time.perf_counter() - t_start)
+
+
+# --- the run store -----------------------------------------------------------------------------
+
+
+def new_group_id() -> str:
+    return "cmp-" + uuid.uuid4().hex[:10]
+
+
+def record_compare(store, events: Iterable[CompareEvent], group_id: str | None = None) -> Iterator[CompareEvent]:
+    """Pass race events through, writing every run to `store` as one group (kind 'compare').
+
+    Each run's loss before any update is kept as step 0 of its curve. Runs still going when the
+    stream stops early are marked cancelled.
+    """
+    from tui_lab.runs import EpochRow
+
+    group = group_id or new_group_id()
+    ids: list[int] = []
+    done: set[int] = set()
+    try:
+        for ev in events:
+            if isinstance(ev, CompareStarted):
+                for cfg in ev.runs:
+                    run_id = store.create_run(cfg, kind="compare", group_id=group)
+                    store.set_started(run_id, ev.device, ev.params)
+                    ids.append(run_id)
+            elif isinstance(ev, InitialLoss):
+                store.add_step(ids[ev.run], 0, 0, ev.loss)
+            elif isinstance(ev, RunStep):
+                store.add_step(ids[ev.run], ev.global_step, ev.epoch, ev.loss)
+            elif isinstance(ev, RunEpoch):
+                store.add_epoch(ids[ev.run], EpochRow(ev.epoch, ev.train_loss, ev.train_acc, ev.val_loss, ev.val_acc,
+                                                      ev.examples_per_sec, ev.seconds))
+            elif isinstance(ev, RunDiverged):
+                store.finish(ids[ev.run], "diverged", ev.message)
+                done.add(ev.run)
+            elif isinstance(ev, RunFailed):
+                store.finish(ids[ev.run], "failed", ev.message)
+                done.add(ev.run)
+            elif isinstance(ev, (CompareFinished, CompareCancelled)):
+                status = "finished" if isinstance(ev, CompareFinished) else "cancelled"
+                for r in ev.results:
+                    if r.run not in done:
+                        store.finish(ids[r.run], status, None if status == "finished" else ev.message)
+                        done.add(r.run)
+            yield ev
+    finally:
+        for k, run_id in enumerate(ids):
+            if k not in done:
+                store.finish(run_id, "cancelled", "stopped before the end")
+
+
+def settings_from_lists(optimizers: list[str], lrs: list[float] | None = None, momentum: float | None = None,
+                        weight_decay: float = 0.0) -> tuple[RunSetting, ...]:
+    """Zip names with rates (one rate for all, one each, or none for the defaults) into settings."""
+    if not optimizers:
+        raise ConfigError("optimizers", "give at least one optimizer")
+    if not lrs:
+        lrs = [None] * len(optimizers)
+    elif len(lrs) == 1:
+        lrs = list(lrs) * len(optimizers)
+    elif len(lrs) != len(optimizers):
+        raise ConfigError("lr", f"give one learning rate, or one per optimizer ({len(optimizers)}), got {len(lrs)}")
+    # `momentum` sets the momentum/nesterov runs' coefficient (0.9 unless set); sgd stays plain SGD
+    return tuple(RunSetting(o, lr, momentum if o.strip().lower() in ("momentum", "nesterov") else None, weight_decay)
+                 for o, lr in zip(optimizers, lrs))
+
