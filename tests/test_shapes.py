@@ -367,3 +367,73 @@ def test_input_shape_parsing_and_counts():
 def test_core_does_not_import_textual():
     code = "import sys, tui_lab.shapes; sys.exit('textual' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+# --- upsampling: U-Net and FCN ---------------------------------------------------------------
+
+
+def test_unet_shapes_down_and_up_and_receptive_field():
+    result = trace("unet-demo")
+    top = {r.name: r for r in result.rows if r.depth == 1}
+    sizes = [top[n].output_shape[2:] for n in ("enc1", "enc2", "bottleneck", "up2", "dec2", "up1", "dec1", "head")]
+    assert sizes == [(32, 32), (16, 16), (8, 8), (16, 16), (16, 16), (32, 32), (32, 32), (32, 32)]
+    assert top["up2"].formula[0] == "H: (8 - 1)*2 - 2*0 + 2-1 + 1 = 16"
+    up = DEMOS["unet-demo"].build()
+    assert top["up2"].macs == 64 * 8 * 8 * 32 * 2 * 2  # every input value times its kernel
+    assert result.total_params == sum(p.numel() for p in up.parameters())
+    # through the skip connections the widest path wins; checked with autograd (average pooling so
+    # the gradient reaches the whole window)
+    assert result.rows[0].receptive_field == (44, 44)
+    up.pool = nn.AvgPool2d(2)
+    assert _support(up, (1, 64, 64)) == (44, 44)
+
+
+def test_fcn_transposed_conv_receptive_field():
+    result = trace("fcn-demo")
+    last = result.rows[-1]
+    assert last.type == "ConvTranspose2d" and last.output_shape == (1, 2, 32, 32)
+    assert (last.receptive_field, last.jump) == ((14, 14), (1, 1))
+    model = DEMOS["fcn-demo"].build()
+    model[2], model[5] = nn.AvgPool2d(2), nn.AvgPool2d(2)
+    assert _support(model, (1, 64, 64)) == (14, 14)
+
+
+# --- handing a row to the conv screen --------------------------------------------------------
+
+
+def test_conv_presets_replay_the_layer_geometry():
+    from tui_lab import conv_steps as cs
+    from tui_lab.shapes import conv_preset
+
+    seen = set()
+    for spec in ("lenet", "lenet-relu", "dilated-demo", "inception-demo", "fcn-demo", "nin"):
+        for row in trace(spec).rows:
+            preset = conv_preset(row)
+            if preset is None:
+                assert not row.is_spatial_op or row.pool_mode not in ("conv", "max", "avg", "transposed")
+                continue
+            seen.add(preset["mode"])
+            config = cs.build_config(dict(preset))
+            n = int(preset["input"].split(":")[1].split("x")[0])
+            x = torch.zeros(1, 1, n, n)
+            k, s, p = tuple(preset["kernel_size"]), tuple(preset["stride"]), tuple(preset["padding"])
+            if preset["mode"] == "conv":
+                y = nn.functional.conv2d(x, torch.zeros(1, 1, *k), stride=s, padding=p, dilation=tuple(preset["dilation"]))
+            elif preset["mode"] == "transposed":
+                y = nn.functional.conv_transpose2d(x, torch.zeros(1, 1, *k), stride=s, padding=p)
+            else:
+                y = nn.functional.max_pool2d(x, k, s, p)
+            assert cs.compute(config).output_shape[-2:] == tuple(y.shape[-2:]), (spec, row.name, preset)
+    assert seen == {"conv", "max", "avg", "transposed"}
+    assert conv_preset(trace("lenet").rows[7]) is None  # a Linear row
+
+
+def test_user_module_is_reloaded_after_an_edit(tmp_path, monkeypatch):
+    source = "from torch import nn\n\ndef make():\n    return nn.Sequential(nn.Flatten(), nn.Linear(784, {}))\n"
+    path = tmp_path / "my_reloaded_net.py"
+    path.write_text(source.format(5))
+    monkeypatch.chdir(tmp_path)
+    assert trace("my_reloaded_net:make").output_shape == (5,)
+    path.write_text(source.format(7) + "\n# edited\n")
+    assert trace("my_reloaded_net:make").output_shape == (7,)
+    sys.modules.pop("my_reloaded_net", None)

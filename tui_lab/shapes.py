@@ -265,7 +265,34 @@ def _demo_modules():
             x = self.flatten(x)
             return self.fc3(self.act(self.fc2(self.act(self.fc1(x)))))
 
-    return nn, InceptionDemo, MismatchLeNet
+    class TinyUNet(nn.Module):
+        """A two-level U-Net: down by pooling, up by transposed convs, skip connections concatenated."""
+
+        def __init__(self, in_channels=1, classes=2, width=16):
+            super().__init__()
+
+            def block(i, o):
+                return nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.ReLU(), nn.Conv2d(o, o, 3, padding=1), nn.ReLU())
+
+            w = width
+            self.enc1, self.enc2 = block(in_channels, w), block(w, 2 * w)
+            self.pool = nn.MaxPool2d(2)
+            self.bottleneck = block(2 * w, 4 * w)
+            self.up2 = nn.ConvTranspose2d(4 * w, 2 * w, 2, stride=2)
+            self.dec2 = block(4 * w, 2 * w)
+            self.up1 = nn.ConvTranspose2d(2 * w, w, 2, stride=2)
+            self.dec1 = block(2 * w, w)
+            self.head = nn.Conv2d(w, classes, 1)
+
+        def forward(self, x):
+            e1 = self.enc1(x)
+            e2 = self.enc2(self.pool(e1))
+            b = self.bottleneck(self.pool(e2))
+            d2 = self.dec2(torch.cat([self.up2(b), e2], dim=1))
+            d1 = self.dec1(torch.cat([self.up1(d2), e1], dim=1))
+            return self.head(d1)
+
+    return nn, InceptionDemo, MismatchLeNet, TinyUNet
 
 
 @dataclass(frozen=True)
@@ -277,7 +304,7 @@ class Demo:
 
 
 def _demo(name: str):
-    nn, InceptionDemo, MismatchLeNet = _demo_modules()
+    nn, InceptionDemo, MismatchLeNet, TinyUNet = _demo_modules()
     builders = {
         "inception-demo": lambda: InceptionDemo(),
         "conv3x3-demo": lambda: nn.Sequential(nn.Conv2d(192, 256, 3, padding=1, bias=False)),
@@ -292,6 +319,13 @@ def _demo(name: str):
         "single5x5-demo": lambda: nn.Sequential(nn.Conv2d(1, 1, 5, bias=False)),
         "dilated-demo": lambda: nn.Sequential(nn.Conv2d(1, 1, 3, dilation=2, bias=False)),
         "mismatch-demo": lambda: MismatchLeNet(),
+        "unet-demo": lambda: TinyUNet(),
+        "fcn-demo": lambda: nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 2, 1),  # a 1x1 conv in place of the dense classifier: one score map per class
+            nn.ConvTranspose2d(2, 2, kernel_size=8, stride=4, padding=2),  # back up 4x to the input size
+        ),
     }
     return builders[name]()
 
@@ -314,6 +348,10 @@ DEMOS: dict[str, Demo] = {
         Demo("single5x5-demo", "one 5x5 conv: receptive field 5", (1, 9, 9), lambda: _demo("single5x5-demo")),
         Demo("dilated-demo", "3x3 conv with dilation 2: receptive field 5 with 9 weights", (1, 9, 9),
              lambda: _demo("dilated-demo")),
+        Demo("unet-demo", "a small U-Net: 32x32 down to 8x8 and back up, skip connections concatenated",
+             (1, 32, 32), lambda: _demo("unet-demo")),
+        Demo("fcn-demo", "a fully convolutional net: 1x1 conv scores, a transposed conv upsamples 4x",
+             (1, 32, 32), lambda: _demo("fcn-demo")),
         Demo("mismatch-demo", "LeNet-5 drawn for 32x32 fed a 28x28 image: Linear(400, 120) gets 256",
              (1, 28, 28), lambda: _demo("mismatch-demo")),
     )
@@ -388,7 +426,11 @@ def _resolve_user(text: str) -> ResolvedModel:
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
     try:
-        module = importlib.import_module(module_name)
+        module = sys.modules.get(module_name)
+        if module is not None and _is_local(module, cwd):
+            module = importlib.reload(module)  # the learner edited their file: trace the new version
+        else:
+            module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ConfigError("model", f"cannot import {module_name!r} from the current directory or PYTHONPATH ({exc})") from None
     except Exception as exc:  # the user's module raised while importing
@@ -408,6 +450,11 @@ def _resolve_user(text: str) -> ResolvedModel:
         if not isinstance(obj, nn.Module):
             raise ConfigError("model", f"{text!r} returned {type(obj).__name__}, not an nn.Module")
     return ResolvedModel(obj, (1, 28, 28), text, "user")
+
+
+def _is_local(module, cwd: str) -> bool:
+    path = getattr(module, "__file__", None) or ""
+    return bool(path) and os.path.abspath(path).startswith(os.path.abspath(cwd) + os.sep) and "site-packages" not in path
 
 
 def trace(spec: str, input_shape: str | tuple | None = None, dataset: str = "digits") -> ShapeTrace:
@@ -533,8 +580,8 @@ def trace_model(model, input_shape: tuple[int, ...], *, name: str = "", batch_si
         model.train(was_training)
 
     rows = _rows(model, calls, failing_index=stack[-1].index if (error and stack) else None)
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(_numel(p) for p in model.parameters() if p.requires_grad)
+    total = sum(_numel(p) for p in model.parameters())
     total_macs = sum(c.own_macs for c in calls)
     act = sum(r.activation_bytes for r in rows if r.is_leaf)
     return ShapeTrace(
@@ -544,6 +591,12 @@ def trace_model(model, input_shape: tuple[int, ...], *, name: str = "", batch_si
     )
 
 
+def _numel(p) -> int:
+    from torch.nn.parameter import UninitializedParameter
+
+    return 0 if isinstance(p, UninitializedParameter) else p.numel()
+
+
 def _rows(model, calls: list[_Call], failing_index: int | None) -> list[LayerRow]:
     rows: list[LayerRow] = []
     # children are appended before their parent finishes, so sum bottom-up in reverse order
@@ -551,8 +604,8 @@ def _rows(model, calls: list[_Call], failing_index: int | None) -> list[LayerRow
     for c in reversed(calls):
         macs[c.index] = c.own_macs + sum(macs[i] for i in c.children)
     for c in calls:
-        trainable = sum(p.numel() for p in c.module.parameters() if p.requires_grad)
-        frozen = sum(p.numel() for p in c.module.parameters() if not p.requires_grad)
+        trainable = sum(_numel(p) for p in c.module.parameters() if p.requires_grad)
+        frozen = sum(_numel(p) for p in c.module.parameters() if not p.requires_grad)
         g = c.geometry or {}
         rows.append(LayerRow(
             index=c.index, name=c.name, type=type(c.module).__name__, depth=c.depth,
@@ -667,7 +720,39 @@ def _receptive(call: _Call, module, out, lookup_rf, rf_map, calls) -> None:
         in_rf = _best_rf(list(rf_map.values()), tuple(inp.shape[2:]))
 
     g = _geometry(module, inp.dim() - 2 if inp is not None else 0)
-    if g is not None and inp is not None:
+    if isinstance(module, nn.modules.conv._ConvTransposeNd) and inp is not None:
+        # upsampling: the output-size formula runs the other way; no receptive field is tracked past it
+        n = len(module.kernel_size)
+        call.geometry = {"kernel_size": tuple(module.kernel_size), "stride": tuple(module.stride),
+                         "padding": tuple(module.padding), "dilation": tuple(module.dilation),
+                         "mode": "transposed", "ceil": False, "n": n,
+                         "output_padding": tuple(module.output_padding)}
+        axes = ("D", "H", "W")[-n:] if n <= 3 else tuple(f"dim{i}" for i in range(n))
+        lines = []
+        for ax, i_, o_, k, s, p, d, op in zip(axes, inp.shape[-n:], out.shape[-n:], module.kernel_size,
+                                              module.stride, module.padding, module.dilation,
+                                              module.output_padding):
+            extra = f" + {op}" if op else ""
+            dk = f"{k}-1" if d == 1 else f"{d}*({k}-1)"
+            lines.append(f"{ax}: ({i_} - 1)*{s} - 2*{p} + {dk}{extra} + 1 = {o_}")
+        call.formula = tuple(lines)
+        if in_rf is not None and len(in_rf[0]) == n:
+            # an output value sees at most ceil(k_eff / s) neighbouring inputs; the grid gets s times finer
+            rf, jump = in_rf
+            k_eff = [d * (k - 1) + 1 for k, d in zip(module.kernel_size, module.dilation)]
+            call.rf = tuple(r + (math.ceil(k / s) - 1) * j for r, k, s, j in zip(rf, k_eff, module.stride, jump))
+            call.jump = tuple(_num(j / s) for j, s in zip(jump, module.stride))
+    elif isinstance(module, nn.Upsample) and inp is not None and inp.dim() >= 3:
+        n = inp.dim() - 2
+        in_sizes, out_sizes = tuple(inp.shape[-n:]), tuple(out.shape[-n:])
+        call.formula = tuple(f"{ax}: {i} * {_num(o / i)} = {o} ({module.mode} upsampling)"
+                             for ax, i, o in zip(("D", "H", "W")[-n:], in_sizes, out_sizes))
+        if in_rf is not None and len(in_rf[0]) == n:
+            rf, jump = in_rf
+            extra = 0 if module.mode == "nearest" else 1  # (bi/tri)linear mixes two neighbours
+            call.rf = tuple(r + extra * j for r, j in zip(rf, jump))
+            call.jump = tuple(_num(j * i / o) for j, i, o in zip(jump, in_sizes, out_sizes))
+    elif g is not None and inp is not None:
         n = g["n"]
         call.geometry = g
         in_sizes = tuple(inp.shape[-n:])
@@ -714,6 +799,11 @@ def _receptive(call: _Call, module, out, lookup_rf, rf_map, calls) -> None:
     if call.rf is not None:
         rf_map[id(out)] = (out, call.rf, call.jump)
         call.produced.append((out, call.rf, call.jump))
+
+
+def _num(x: float):
+    """An int when whole (jumps are whole numbers until a transposed conv makes the grid finer)."""
+    return int(x) if float(x).is_integer() else round(float(x), 4)
 
 
 def _best_rf(entries, spatial):
@@ -860,8 +950,8 @@ def conv_preset(row: LayerRow) -> dict[str, Any] | None:
     """
     if not row.is_spatial_op or row.input_shape is None or len(row.kernel_size) != 2:
         return None
-    mode = {"conv": "conv", "max": "max", "avg": "avg", "adaptive-avg": "avg", "adaptive-max": "max"}.get(
-        row.pool_mode or "")
+    mode = {"conv": "conv", "max": "max", "avg": "avg", "adaptive-avg": "avg", "adaptive-max": "max",
+            "transposed": "transposed"}.get(row.pool_mode or "")
     if mode is None:
         return None
     k, s, d = row.kernel_size, row.stride, row.dilation
@@ -880,7 +970,11 @@ def conv_preset(row: LayerRow) -> dict[str, Any] | None:
         "stride": list(s),
         "title": f"{row.name or 'model'} ({row.type}) from the shape trace, on a {side[0]}x{side[1]} example",
     }
-    if mode == "conv":
+    if mode == "transposed":
+        side = [min(n, 4) for n in sizes]  # the output grows: keep the example small
+        preset["input"] = f"arange:{side[0]}x{side[1]}"
+        preset["title"] = f"{row.name or 'model'} ({row.type}) from the shape trace, on a {side[0]}x{side[1]} example"
+    if mode in ("conv", "transposed"):
         preset["kernel"] = f"ones:{k[0]}x{k[1]}"
         preset["dilation"] = list(d)
     else:

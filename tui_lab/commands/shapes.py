@@ -15,12 +15,15 @@ from tui_lab.commands._common import fail, print_json, user_errors
 
 EXIT_MISMATCH = 1
 
-MODEL_HELP = (
-    "a zoo model (lenet, resnet, lstm, ...), torchvision:NAME (weights=None), your own module:callable "
-    "or module:Class (importable from the current directory), or a demo (inception-demo, conv3x3-demo, "
-    "conv5x5-demo, reduction-demo, direct5x5-demo, stacked3x3-demo, single5x5-demo, dilated-demo, "
-    "mismatch-demo)"
-)
+def _model_help() -> str:
+    from tui_lab.shapes import DEMOS  # stdlib-only at import time: --help stays fast
+
+    return ("a zoo model (lenet, resnet, lstm, ...), torchvision:NAME (weights=None), your own "
+            "module:callable or module:Class (importable from the current directory), or a demo: "
+            + ", ".join(DEMOS))
+
+
+MODEL_HELP = _model_help()
 
 
 def _render(trace: Any, depth: Optional[int]) -> None:
