@@ -60,12 +60,16 @@ def train_command(
             amp=amp, data_dir=data_dir, model_options=options,
         ).validated()
         cancel = threading.Event()
-        events = train(config, cancel=cancel)
+        from tui_lab.runs import RunStore, record
 
-    from tui_lab.runs import RunStore, record
+        store = RunStore()
+        run_id = store.create_run(config.to_dict())
+        try:
+            events = train(config, cancel=cancel, checkpoint_path=store.checkpoint_path(run_id))
+        except BaseException:
+            store.delete_run(run_id)  # bad input (e.g. an offline data set): no run happened
+            raise
 
-    store = RunStore()
-    run_id = store.create_run(config.to_dict())
     from tui_lab.commands.train_view import render_run
 
     try:
