@@ -94,3 +94,62 @@ def test_landscape_bad_input_exits_2_with_one_line(args, needle):
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {needle}:")
+
+
+# --- dllab compare ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_compare_json_shape_same_initial_loss_and_group_saved(one_thread):
+    result = runner.invoke(app, ["compare", "--model", "mlp", "--hidden", "32", "--dataset", "digits",
+                                 "--optimizers", "sgd,momentum,adam", "--lr", "0.1,0.05,0.001", "--epochs", "2",
+                                 "--seed", "0", "--device", "cpu", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"runs"} and len(doc["runs"]) == 3
+    for run, (name, lr) in zip(doc["runs"], [("sgd", 0.1), ("momentum", 0.05), ("adam", 0.001)]):
+        assert set(run) == {"optimizer", "lr", "status", "initial_loss", "epochs"}
+        assert (run["optimizer"], run["lr"], run["status"]) == (name, lr, "finished")
+        assert [e["epoch"] for e in run["epochs"]] == [1, 2]
+        assert {"train_loss", "val_loss", "val_acc", "examples_per_sec"} <= set(run["epochs"][0])
+    assert len({r["initial_loss"] for r in doc["runs"]}) == 1
+    from tui_lab.runs import RunStore
+
+    runs = RunStore().list_runs()
+    assert len(runs) == 3 and len({r.group_id for r in runs}) == 1 and {r.kind for r in runs} == {"compare"}
+
+
+def test_compare_text_table_with_a_diverged_run(one_thread):
+    result = runner.invoke(app, ["compare", "-m", "softmax", "-o", "sgd,sgd", "--lr", "0.1,1e6", "-e", "1",
+                                 "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "diverged" in out and "finished" in out and "group cmp-" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["compare", "-o", "sgd,lion"], "optimizer"),
+        (["compare", "-o", "sgd,adam", "--lr", "0.1,0.2,0.3"], "lr"),
+        (["compare", "--lr", "fast"], "lr"),
+        (["compare", "--epochs", "0"], "epochs"),
+        (["compare", "--model", "resnet9000"], "model"),
+        (["compare", "--dataset", "imagenet"], "dataset"),
+        (["compare", "--momentum", "1.5"], "momentum"),
+    ],
+)
+def test_compare_bad_input_exits_2_with_one_line(args, needle):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {needle}:")

@@ -1,7 +1,10 @@
 """CLI twins of the optimizer lab: `dllab landscape` (paths on 2-D functions) and `dllab compare`.
 
 `dllab landscape bowl --optimizers sgd,momentum,adam --lr 0.4 --steps 40` prints a table and an
-ASCII contour plot of each path (or one JSON object with `--json`). Bad input exits 2 with one line.
+ASCII contour plot of each path (or one JSON object with `--json`).
+`dllab compare --model mlp --dataset digits --optimizers sgd,momentum,adam --lr 0.1,0.05,0.001`
+races them on real training, saves the runs as one group and prints a results table (or `--json`).
+Bad input exits 2 with one line; Ctrl-C exits 130 keeping the runs so far; all runs failing exits 1.
 """
 
 from __future__ import annotations
@@ -93,5 +96,124 @@ def landscape(
         typer.echo(f"y {y0:g}   x from {x0:g} to {x1:g};  @ start, * minimum, digits: contour bands from 0 (lowest)")
 
 
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f}%"
+
+
+def _loss(x: float | None) -> str:
+    import math
+
+    return "—" if x is None or not math.isfinite(x) else f"{x:.4f}"
+
+
+def compare_command(
+    model: str = typer.Option("mlp", "--model", "-m", help="model name (see `dllab models`)"),
+    dataset: str = typer.Option("digits", "--dataset", "-d", help="data set name (see `dllab datasets`)"),
+    optimizers: str = typer.Option("sgd,momentum,adam", "--optimizers", "-o",
+                                   help="comma-separated: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw"),
+    lr: Optional[str] = typer.Option(None, "--lr", help="one learning rate for all, or one per optimizer "
+                                     "(comma-separated); default: each optimizer's own"),
+    epochs: str = typer.Option("3", "--epochs", "-e", help="number of epochs, >= 1"),
+    batch_size: str = typer.Option("64", "--batch-size", "-b", help="examples per step, >= 1"),
+    seed: str = typer.Option("0", "--seed", help="random seed: the shared initial weights and batch order"),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda:N or mps"),
+    momentum: Optional[str] = typer.Option(None, "--momentum", help="momentum for momentum/nesterov (default 0.9)"),
+    weight_decay: str = typer.Option("0", "--weight-decay", help="L2 penalty for every run, >= 0"),
+    hidden: Optional[str] = typer.Option(None, "--hidden", help="MLP hidden sizes, e.g. 256,128"),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="where torchvision data sets are"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object and nothing else"),
+) -> None:
+    """Race several optimizers on the same model, data, initial weights and batch order."""
+    import threading
+
+    from tui_lab.commands._common import fail
+
+    with user_errors():
+        from tui_lab.commands.train import _float, _int_list
+        from tui_lab.compare import CompareConfig, compare, record_compare, settings_from_lists
+
+        options: dict = {}
+        if hidden is not None:
+            options["hidden"] = _int_list("hidden", hidden)
+        wd = _float("weight_decay", weight_decay)
+        settings = settings_from_lists(_split(optimizers), _parse_lrs(lr), _parse_momentum(momentum), wd)
+        config = CompareConfig(model=model, dataset=dataset, runs=settings, model_options=options, epochs=epochs,
+                               batch_size=batch_size, seed=seed, device=device, data_dir=data_dir)
+        cancel = threading.Event()
+        events = compare(config, cancel=cancel)
+
+    from tui_lab.compare import new_group_id
+    from tui_lab.runs import RunStore
+
+    group = new_group_id()
+    store = RunStore()
+    try:
+        final = _render(record_compare(store, events, group), group, quiet=as_json)
+    except KeyboardInterrupt:
+        cancel.set()
+        raise fail(f"cancelled (Ctrl-C); the runs so far are kept as group {group}", 130) from None
+    if as_json:
+        print_json(final.to_json() if final is not None else {"runs": []})
+    if final is None or all(r.status == "failed" for r in final.results):
+        raise fail("every run failed", 1)
+
+
+def _render(events, group: str, quiet: bool):
+    """Print the race as it goes (epoch lines, a progress bar on a terminal) and the final table."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from tui_lab import compare as c
+
+    console = Console(stderr=quiet, quiet=quiet, highlight=False)
+    names: list[str] = []
+    final = None
+    progress = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[losses]}"), TimeElapsedColumn(), console=console, transient=True,
+                        disable=quiet or not console.is_terminal)
+    latest: dict[int, str] = {}
+    with progress:
+        task = progress.add_task("race", total=None, epoch=1, losses="")
+        for ev in events:
+            if isinstance(ev, c.CompareStarted):
+                names = [f"{r['optimizer']} lr={r['lr']:g}" for r in ev.runs]
+                console.print(f"[dim]{ev.runs[0]['model']} on {ev.runs[0]['dataset']}, device {ev.device} "
+                              f"({ev.device_name}), {ev.params:,} parameters each, {len(ev.runs)} runs, "
+                              f"group {group}[/dim]")
+                progress.update(task, total=ev.steps_per_epoch * ev.runs[0]["epochs"])
+            elif isinstance(ev, c.InitialLoss) and ev.run == 0:
+                console.print(f"loss on the first batch before any update: {ev.loss:.4f} (every run)")
+            elif isinstance(ev, c.RunStep):
+                latest[ev.run] = f"{ev.loss:.3f}"
+                progress.update(task, completed=ev.global_step, epoch=ev.epoch,
+                                losses=" ".join(latest[k] for k in sorted(latest)))
+            elif isinstance(ev, c.RunEpoch):
+                console.print(f"epoch {ev.epoch}  {names[ev.run]:<18} train loss {ev.train_loss:.4f}  "
+                              f"val loss {ev.val_loss:.4f}  acc {_pct(ev.val_acc)}")
+            elif isinstance(ev, c.RunDiverged):
+                console.print(f"[red]{names[ev.run]} diverged[/red]: {ev.message}")
+            elif isinstance(ev, c.RunFailed):
+                console.print(f"[red]{names[ev.run]} failed[/red]: {ev.message} ({ev.hint})")
+            elif isinstance(ev, (c.CompareFinished, c.CompareCancelled)):
+                final = ev
+    if final is None:
+        return None
+    table = Table(title=f"group {group}", box=None, pad_edge=False, padding=(0, 1, 0, 0))
+    for col in ("optimizer", "lr", "status", "first\nloss", "final\nloss", "best\nloss", "final\nacc", "best\nacc",
+                "time", "examples\n/s"):
+        table.add_column(col, justify="left" if col in ("optimizer", "status") else "right", no_wrap=True)
+    for r in final.results:
+        eps = r.examples_per_sec
+        table.add_row(r.optimizer, f"{r.lr:g}", r.status, _loss(r.initial_loss), _loss(r.final_loss),
+                      _loss(r.best_loss), _pct(r.final_acc), _pct(r.best_acc), f"{r.seconds:.2f}s",
+                      "—" if eps is None else f"{eps:,.0f}")
+    console.print(table)
+    console.print(f"[dim]losses and accuracy on the validation split; time is each run's own share of the race. "
+                  f"See `dllab runs` for group {group}.[/dim]")
+    return final
+
+
 def register(app: typer.Typer) -> None:
     app.command("landscape")(landscape)
+    app.command("compare")(compare_command)
