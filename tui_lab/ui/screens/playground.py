@@ -212,10 +212,12 @@ class PlaygroundScreen(Screen):
         c = f.config
         if f.collapse is not None:
             what = "a linear model" if not c.hidden else f"{f.collapse.layers} layers, no activation"
+            err = f.collapse.max_error
+            shown = "< 1e-6" if err < 1e-6 else f"= {err:.0e}"  # float32 round-off, not a difference
             note = Text.assemble(
                 ("The network is linear: ", "bold"),
                 f"{what}; all layers collapse to one Wx+b "
-                f"(max |Wx+b − net(x)| = {f.collapse.max_error:.0e}), so the boundary is a straight line.\n",
+                f"(|Wx+b − net(x)| {shown} on the map), so the boundary is a straight line.\n",
                 (pg.boundary_text(f.collapse, f.num_classes), "dim"),
             )
         else:

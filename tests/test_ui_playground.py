@@ -1,0 +1,198 @@
+"""The playground screen as a learner drives it: train, change the network, see the line, leave."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+
+import pytest
+from textual.app import App
+from textual.widgets import Static
+
+from tui_lab import playground as pg
+from tui_lab.ui.screens.playground import PlaygroundScreen
+from tui_lab.ui.widgets.decision_map import DecisionMap, confidence_band, pixel_colours, point_colour, region_colour
+
+
+def sync(test):
+    """Run an async Pilot test with asyncio (no pytest async plugin needed)."""
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        asyncio.run(test(*args, **kwargs))
+
+    return wrapper
+
+
+@pytest.fixture(autouse=True)
+def no_pacing(monkeypatch):
+    monkeypatch.setattr(PlaygroundScreen, "FRAME_INTERVAL", 0.0)
+
+
+class PlaygroundApp(App):
+    def __init__(self, preset):
+        super().__init__()
+        self.preset = preset
+
+    def on_mount(self) -> None:
+        self.push_screen(PlaygroundScreen(preset=self.preset))
+
+
+async def _settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _text(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+XOR = {"dataset": "xor", "hidden": [4], "activation": "relu", "steps": 60}
+
+
+@sync
+async def test_train_shows_the_numbers_of_the_same_run_in_the_core():
+    app = PlaygroundApp(XOR)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        screen = app.screen
+        assert screen.frame.step == 0 and not screen.training
+        assert "2 → 4 → 2, relu" in _text(app, "#pg-title")
+        await pilot.press("space")
+        await _settle(pilot)
+        frame = screen.frame
+        assert frame.step == 60 and not screen.training
+        ref = pg.Playground(pg.config_from_preset(XOR))
+        ref.train(60)
+        expected = ref.frame(frame.cols, frame.rows)
+        assert frame.loss == expected.loss and frame.grid == expected.grid
+        stats = _text(app, "#pg-stats")
+        assert "step 60" in stats and f"loss {expected.loss:.4f}" in stats
+        assert f"acc {100 * expected.accuracy:.1f}%" in stats and f"val {100 * expected.val_accuracy:.1f}%" in stats
+        await pilot.press("space")  # space again trains 60 more steps on the same network
+        await _settle(pilot)
+        assert screen.frame.step == 120
+
+
+@sync
+async def test_the_map_draws_the_frame_class_per_pixel_two_pixels_per_cell():
+    app = PlaygroundApp({"dataset": "circles", "hidden": [8], "activation": "tanh"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        frame = app.screen.frame
+        widget = app.screen.query_one(DecisionMap)
+        assert widget.size.width == frame.cols and 2 * widget.size.height == frame.rows
+        pixels = pixel_colours(frame)
+        points = {frame.bounds.cell_of(x, y, frame.cols, frame.rows): label for x, y, label in frame.points}
+        for r in range(frame.rows):
+            for c in range(frame.cols):
+                if (r, c) in points:
+                    assert pixels[r][c] == point_colour(points[(r, c)])
+                else:
+                    band = confidence_band(frame.confidence[r][c], frame.num_classes)
+                    assert pixels[r][c] == region_colour(frame.grid[r][c], band)
+        for y in (0, 7, 19):
+            cells = [(seg.style.color.triplet, seg.style.bgcolor.triplet)
+                     for seg in widget.render_line(y) for _ in seg.text]
+            assert all(seg.text == "▀" * len(seg.text) for seg in widget.render_line(y))
+            assert [tuple(t) for t, _ in cells] == pixels[2 * y]
+            assert [tuple(b) for _, b in cells] == pixels[2 * y + 1]
+
+
+@sync
+async def test_keys_change_the_network_and_activation_none_collapses_it():
+    app = PlaygroundApp(XOR)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        screen = app.screen
+        assert "relu bends the boundary" in _text(app, "#pg-note")
+        await pilot.press("A")  # relu -> none (the list wraps backwards)
+        await _settle(pilot)
+        assert screen.config.activation == "none"
+        assert screen.frame.collapse is not None and screen.frame.config == screen.config
+        note = _text(app, "#pg-note")
+        assert "The network is linear" in note and "2 layers, no activation" in note
+        assert screen.frame.collapse.max_error < 1e-6 and "|Wx+b − net(x)| < 1e-6" in note.replace("\n", " ")
+        assert pg.boundary_text(screen.frame.collapse, 2) in note.replace("\n", " ")
+
+        await pilot.press("right_square_bracket", "right_square_bracket", "w", "w")
+        await _settle(pilot)
+        assert screen.config.hidden == (8, 8, 8)  # widths 4 -> 6 -> 8 for every layer
+        assert screen.frame.collapse.layers == 4
+        await pilot.press("left_square_bracket", "left_square_bracket", "left_square_bracket")
+        await _settle(pilot)
+        assert screen.config.hidden == ()
+        assert "linear model" in _text(app, "#pg-note") and "0 (linear model)" in _text(app, "#pg-settings")
+        await pilot.press("w")  # no hidden layer to widen: a notice, nothing changes
+        await pilot.press("d", "l", "o", "b", "s", "a")
+        await _settle(pilot)
+        assert screen.config == pg.PlaygroundConfig("spirals", (), "relu", lr=0.1, optimizer="sgd", steps=60,
+                                                    batch_size=8, seed=1)
+        assert screen.frame.config == screen.config and screen.frame.num_classes == 3
+        assert screen.query_one("#pg-map").border_title == "spirals"
+        await pilot.press("L", "L", "D")
+        await _settle(pilot)
+        assert screen.config.lr == 0.01 and screen.config.dataset == "xor"
+        await pilot.press("space")
+        await _settle(pilot)
+        assert screen.frame.step == 60 and screen.frame.config == screen.config
+
+
+@sync
+async def test_a_change_while_training_restarts_training_and_space_stops_it(monkeypatch):
+    monkeypatch.setattr(PlaygroundScreen, "FRAME_INTERVAL", 0.02)
+    app = PlaygroundApp({**XOR, "steps": 5000})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        screen = app.screen
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        assert screen.training
+        await pilot.press("a")  # relu -> tanh: a new network, still training
+        await pilot.pause(0.3)
+        assert screen.training and screen.config.activation == "tanh"
+        assert "▶ training" in _text(app, "#pg-stats")
+        await pilot.press("space")
+        await _settle(pilot)
+        assert not screen.training
+        stopped_at = screen.frame.step
+        assert 0 < stopped_at < 5000 and screen.frame.config.activation == "tanh"
+        await pilot.pause(0.1)
+        assert screen.frame.step == stopped_at
+        await pilot.press("r")
+        await _settle(pilot)
+        assert screen.frame.step == 0
+
+
+@sync
+async def test_bad_preset_shows_an_error_and_escape_leaves():
+    app = PlaygroundApp({"dataset": "mnist"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        assert "error: dataset" in _text(app, "#pg-title")
+        assert app.screen.frame is not None  # the defaults still work
+        await pilot.press("d")
+        await _settle(pilot)
+        assert "error" not in _text(app, "#pg-title")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, PlaygroundScreen)
+
+
+def test_snapshot_spirals_before_training(snap_compare):
+    async def run_before(pilot):
+        await _settle(pilot)
+
+    preset = {"dataset": "spirals", "hidden": [16, 16], "activation": "relu"}
+    assert snap_compare(PlaygroundApp(preset), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_xor_linear_after_training(snap_compare):
+    async def run_before(pilot):
+        await _settle(pilot)
+        await pilot.press("space")
+        await _settle(pilot)
+
+    preset = {"dataset": "xor", "hidden": [4, 4], "activation": "none", "steps": 100, "seed": 0}
+    assert snap_compare(PlaygroundApp(preset), terminal_size=(80, 24), run_before=run_before)
