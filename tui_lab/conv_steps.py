@@ -12,8 +12,11 @@ import json
 import math
 import random
 import re
-from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from itertools import accumulate
+from operator import mul
+from typing import Any
 
 from tui_lab.errors import ConfigError, choice_error
 
@@ -203,7 +206,7 @@ class Result:
     config: Config
     padded: tuple  # [C][Hp][Wp] input with padding (max pooling pads with None = -inf)
     output: tuple  # [O][OH][OW]
-    frames: tuple[Frame, ...]
+    frames: Sequence[Frame]  # a Frames: built as read
     formulas: tuple[Formula, Formula]
     full: tuple = ()  # transposed: the uncropped output [O][FH][FW]
 
@@ -561,7 +564,7 @@ def validate(config: Config) -> None:
 
 
 def compute(config: Config) -> Result:
-    """All frames and the output for a validated config."""
+    """The output and the frames (built as read) for a config, validated again here."""
     validate(config)
     if config.mode == "conv":
         return _conv(config)
@@ -581,40 +584,74 @@ def _pad(x: tuple, ph: int, pw: int, fill: Any) -> tuple:
     return tuple(out)
 
 
-def _windows(config: Config, oh: int, ow: int) -> Iterable[tuple[int, int, tuple[tuple[int, int], ...]]]:
+def _windows(config: Config, oh: int, ow: int) -> list[tuple[tuple[int, int], ...]]:
+    """The (row, col) cells each output cell reads, in padded coordinates, row-major."""
     kh, kw = config.kernel_size
     (sh, sw), (dh, dw) = config.stride, config.dilation
-    for i in range(oh):
-        for j in range(ow):
-            r0, c0 = i * sh, j * sw
-            yield i, j, tuple((r0 + a * dh, c0 + b * dw) for a in range(kh) for b in range(kw))
+    offsets = [(a * dh, b * dw) for a in range(kh) for b in range(kw)]
+    return [tuple((i * sh + da, j * sw + db) for da, db in offsets) for i in range(oh) for j in range(ow)]
+
+
+class Frames(Sequence):
+    """The frames of one computation, each built the first time it is read: a 28x28 input has
+    784 and the screen shows one at a time. Reads like a tuple of `Frame` (len, index, slice)."""
+
+    def __init__(self, count: int, make) -> None:
+        self._count = count
+        self._make = make
+        self._cache: dict[int, Frame] = {}
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return tuple(self[i] for i in range(*k.indices(self._count)))
+        if k < 0:
+            k += self._count
+        if not 0 <= k < self._count:
+            raise IndexError(k)
+        frame = self._cache.get(k)
+        if frame is None:
+            frame = self._cache[k] = self._make(k)
+        return frame
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Frames({self._count})"
 
 
 def _conv(config: Config) -> Result:
     fh, fw = formulas(config)
     padded = _pad(config.input, *config.padding, 0)
-    windows = list(_windows(config, fh.value, fw.value))
-    frames: list[Frame] = []
-    output = []
-    for o, (kern, bias) in enumerate(zip(config.kernel, config.bias)):
-        flat = [[v for row in kern[c] for v in row] for c in range(len(kern))]
-        plane = [[0] * fw.value for _ in range(fh.value)]
-        for i, j, window in windows:
-            terms, running, chans = [], [], []
-            total: Number = 0
-            for c, (xc, kc) in enumerate(zip(padded, flat)):
-                for (r, col), wv in zip(window, kc):
-                    xv = xc[r][col]
-                    total += xv * wv
-                    terms.append((xv, wv))
-                    running.append(total)
-                    chans.append(c)
-            value = total + bias
-            plane[i][j] = value
-            frames.append(Frame(len(frames), "conv", (o, i, j), window, tuple(terms), tuple(running),
-                                bias, value, tuple(chans)))
-        output.append(tuple(tuple(r) for r in plane))
-    return Result(config, padded, tuple(output), tuple(frames), (fh, fw))
+    windows = _windows(config, fh.value, fw.value)
+    per_plane = len(windows)
+    chans = tuple(c for c in range(len(padded)) for _ in range(len(windows[0])))
+    # channel-major weights, in the same order as the terms
+    weights = [[v for kc in kern for row in kc for v in row] for kern in config.kernel]
+
+    def gather(window: tuple[tuple[int, int], ...]) -> list[Number]:
+        return [xc[r][col] for xc in padded for r, col in window]
+
+    gathered = [gather(w) for w in windows]
+    output = tuple(
+        tuple(tuple(sum(map(mul, gathered[i * fw.value + j], wo)) + bias for j in range(fw.value))
+              for i in range(fh.value))
+        for wo, bias in zip(weights, config.bias))
+
+    def make(k: int) -> Frame:
+        o, cell = divmod(k, per_plane)
+        i, j = divmod(cell, fw.value)
+        xs, wo = gathered[cell], weights[o]
+        running = tuple(accumulate(map(mul, xs, wo)))
+        return Frame(k, "conv", (o, i, j), windows[cell], tuple(zip(xs, wo)), running,
+                     config.bias[o], output[o][i][j], chans)
+
+    return Result(config, padded, output, Frames(len(config.kernel) * per_plane, make), (fh, fw))
 
 
 def _pool(config: Config) -> Result:
@@ -622,27 +659,31 @@ def _pool(config: Config) -> Result:
     is_max = config.mode == "max"
     padded = _pad(config.input, *config.padding, None if is_max else 0)
     kh, kw = config.kernel_size
-    windows = list(_windows(config, fh.value, fw.value))
-    frames: list[Frame] = []
-    output = []
-    for c, xc in enumerate(padded):
-        plane = [[0] * fw.value for _ in range(fh.value)]
-        for i, j, window in windows:
-            values = [xc[r][col] for r, col in window]
-            if is_max:
-                values = [v for v in values if v is not None]  # -inf padding never wins
-            running: list[Number] = []
-            acc: Number | None = None
-            for v in values:
-                acc = v if acc is None else (max(acc, v) if is_max else acc + v)
-                running.append(acc)
-            value = acc if is_max else acc / (kh * kw)  # count_include_pad=True, torch's default
-            plane[i][j] = value
-            frames.append(Frame(len(frames), config.mode, (c, i, j), window,
-                                tuple((v, None) for v in values), tuple(running), 0, value,
-                                divisor=1 if is_max else kh * kw))
-        output.append(tuple(tuple(r) for r in plane))
-    return Result(config, padded, tuple(output), tuple(frames), (fh, fw))
+    windows = _windows(config, fh.value, fw.value)
+    per_plane = len(windows)
+
+    def values(c: int, window: tuple[tuple[int, int], ...]) -> list[Number]:
+        xc = padded[c]
+        vals = [xc[r][col] for r, col in window]
+        return [v for v in vals if v is not None] if is_max else vals  # -inf padding never wins
+
+    def reduce(vals: list[Number]) -> Number:
+        return max(vals) if is_max else sum(vals) / (kh * kw)  # count_include_pad=True, as torch
+
+    output = tuple(
+        tuple(tuple(reduce(values(c, windows[i * fw.value + j])) for j in range(fw.value))
+              for i in range(fh.value))
+        for c in range(len(padded)))
+
+    def make(k: int) -> Frame:
+        c, cell = divmod(k, per_plane)
+        i, j = divmod(cell, fw.value)
+        vals = values(c, windows[cell])
+        running = tuple(accumulate(vals, max if is_max else None))
+        return Frame(k, config.mode, (c, i, j), windows[cell], tuple((v, None) for v in vals), running,
+                     0, output[c][i][j], divisor=1 if is_max else kh * kw)
+
+    return Result(config, padded, output, Frames(len(padded) * per_plane, make), (fh, fw))
 
 
 def _transposed(config: Config) -> Result:
@@ -653,27 +694,74 @@ def _transposed(config: Config) -> Result:
     full_h = (h - 1) * sh + dh * (kh - 1) + 1
     full_w = (w - 1) * sw + dw * (kw - 1) + 1
     full = [[[config.bias[o]] * full_w for _ in range(full_h)] for o in range(c_out)]
-    frames: list[Frame] = []
     for o in range(c_out):
+        plane = full[o]
         for c in range(c_in):
-            kern = config.kernel[c][o]
+            kern, xc = config.kernel[c][o], config.input[c]
             for i in range(h):
                 for j in range(w):
-                    x = config.input[c][i][j]
-                    window, terms, running = [], [], []
+                    x = xc[i][j]
                     for a in range(kh):
+                        row = plane[i * sh + a * dh]
                         for b in range(kw):
-                            r, col = i * sh + a * dh, j * sw + b * dw
-                            full[o][r][col] += x * kern[a][b]
-                            window.append((r, col))
-                            terms.append((x, kern[a][b]))
-                            running.append(full[o][r][col])
-                    frames.append(Frame(len(frames), "transposed", (o, i * sh - ph, j * sw - pw),
-                                        tuple(window), tuple(terms), tuple(running),
-                                        config.bias[o], x, in_index=(c, i, j)))
+                            row[j * sw + b * dw] += x * kern[a][b]
     full_t = tuple(tuple(tuple(row) for row in plane) for plane in full)
     output = tuple(tuple(row[pw:full_w - pw] for row in plane[ph:full_h - ph]) for plane in full_t)
-    return Result(config, config.input, output, tuple(frames), (fh, fw), full=full_t)
+    per_out = c_in * h * w
+
+    def total_at(o: int, r: int, col: int, upto: int) -> Number:
+        """Bias plus every contribution to full-output cell (r, col) from frames <= upto."""
+        total = config.bias[o]
+        for a in range(kh):
+            i, rem = divmod(r - a * dh, sh)
+            if rem or not 0 <= i < h:
+                continue
+            for b in range(kw):
+                j, rem = divmod(col - b * dw, sw)
+                if rem or not 0 <= j < w:
+                    continue
+                for c in range(c_in):
+                    if o * per_out + (c * h + i) * w + j <= upto:
+                        total += config.input[c][i][j] * config.kernel[c][o][a][b]
+        return total
+
+    def make(k: int) -> Frame:
+        o, rest = divmod(k, per_out)
+        c, cell = divmod(rest, h * w)
+        i, j = divmod(cell, w)
+        x, kern = config.input[c][i][j], config.kernel[c][o]
+        window = tuple((i * sh + a * dh, j * sw + b * dw) for a in range(kh) for b in range(kw))
+        terms = tuple((x, kern[a][b]) for a in range(kh) for b in range(kw))
+        running = tuple(total_at(o, r, col, k) for r, col in window)
+        return Frame(k, "transposed", (o, i * sh - ph, j * sw - pw), window, terms, running,
+                     config.bias[o], x, in_index=(c, i, j))
+
+    result = Result(config, config.input, output, Frames(c_out * per_out, make), (fh, fw), full=full_t)
+    return result
+
+
+def canvas_after(result: Result, step: int) -> tuple[tuple[tuple[Number, ...], ...], frozenset]:
+    """Transposed convolution: the uncropped output channel of frame `step` as it stands after
+    that step, and the set of (row, col) cells written so far."""
+    cfg = result.config
+    c_in, h, w = cfg.input_shape
+    _, _, kh, kw = cfg.kernel_shape
+    (sh, sw), (dh, dw) = cfg.stride, cfg.dilation
+    per_out = c_in * h * w
+    o = step // per_out
+    plane = result.full[o]
+    canvas = [[cfg.bias[o]] * len(plane[0]) for _ in plane]
+    touched = set()
+    for k in range(o * per_out, step + 1):
+        c, cell = divmod(k - o * per_out, h * w)
+        i, j = divmod(cell, w)
+        x, kern = cfg.input[c][i][j], cfg.kernel[c][o]
+        for a in range(kh):
+            row = canvas[i * sh + a * dh]
+            for b in range(kw):
+                row[j * sw + b * dw] += x * kern[a][b]
+                touched.add((i * sh + a * dh, j * sw + b * dw))
+    return tuple(tuple(r) for r in canvas), frozenset(touched)
 
 
 # ----------------------------------------------------------------------------- text

@@ -31,7 +31,9 @@ def _grid_lines(result: Any, frame: Any, channel: int) -> list[str]:
     from tui_lab.conv_steps import fmt
 
     if result.mode == "transposed":
-        plane = _running_canvas(result, frame)
+        from tui_lab.conv_steps import canvas_after
+
+        plane = canvas_after(result, frame.step)[0]
     else:
         plane = result.padded[channel]
     cells = set(frame.window)
@@ -47,19 +49,6 @@ def _grid_lines(result: Any, frame: Any, channel: int) -> list[str]:
             parts.append(f"[{text}]" if (r, c) in cells else f" {text} ")
         lines.append("  " + "".join(parts).rstrip())
     return lines
-
-
-def _running_canvas(result: Any, frame: Any) -> list[list[Any]]:
-    """The transposed output canvas (uncropped) as it stands after `frame`."""
-    o = frame.out_index[0]
-    plane = result.full[o]
-    canvas = [[result.config.bias[o]] * len(plane[0]) for _ in plane]
-    for f in result.frames[: frame.step + 1]:
-        if f.out_index[0] != o:
-            continue
-        for (r, c), total in zip(f.window, f.running):
-            canvas[r][c] = total
-    return canvas
 
 
 def _print_result(result: Any, frames: str) -> None:

@@ -66,6 +66,11 @@ class ConvScreen(Screen):
         self.speed_i = 2
         self._timer = None
         self._loaded: cs.Config | None = None
+        self._texts: dict[str, Any] = {}
+        self._cells_key: tuple[int, int] | None = None
+        self._out_key: tuple[int, int] | None = None
+        self._out: tuple[list[list[str]], int] = ([], 1)
+        self._cells: tuple[list[list[str]], dict] = ([], {})
 
     # ------------------------------------------------------------------ layout
 
@@ -103,7 +108,7 @@ class ConvScreen(Screen):
         self.app.call_from_thread(self._apply, config, result, step)
 
     def _show_error(self, message: str) -> None:
-        self.query_one("#conv-title", Static).update(Text(f"error: {message}", style="bold"))
+        self._set_text("#conv-title", Text(f"error: {message}", style="bold"))
 
     def _apply(self, config: cs.Config, result: cs.Result, step: int = 0) -> None:
         self.config, self.result = config, result
@@ -125,7 +130,7 @@ class ConvScreen(Screen):
             return
         cfg = result.config
         self._draw_title(cfg, result)
-        self.query_one("#conv-formula", Static).update(
+        self._set_text("#conv-formula", 
             "\n".join(f"out {f.axis[0].upper()}: {f.text}" for f in result.formulas))
         if cfg.mode == "transposed":
             self._draw_transposed(result, frame)
@@ -141,30 +146,23 @@ class ConvScreen(Screen):
         if cfg.mode in ("conv", "transposed"):
             parts.append(f"dil {cfg.dilation[0]},{cfg.dilation[1]}")
         title = cfg.title if cfg is self._loaded else ""  # a preset's title until it is edited
-        self.query_one("#conv-title", Static).update(" · ".join(parts))
-        self.query_one("#conv-subtitle", Static).update(Text(title or KEYS_HELP))
+        self._set_text("#conv-title", " · ".join(parts))
+        self._set_text("#conv-subtitle", Text(title or KEYS_HELP))
 
     def _draw_sliding(self, result: cs.Result, frame: cs.Frame) -> None:
         cfg = result.config
         o = frame.out_index[0]
         ch = self.channel if cfg.mode == "conv" else o
         plane = result.padded[ch]
-        window = set(frame.window)
-        cells, marks = [], {}
-        for r, row in enumerate(plane):
-            line = []
-            for c, v in enumerate(row):
-                pad = result.is_padding(r, c)
-                line.append(PENDING if v is None else cs.fmt(v))
-                names = (("pad",) if pad else ()) + (("window",) if (r, c) in window else ())
-                if names:
-                    marks[(r, c)] = names
-            cells.append(line)
+        cells, base_marks = self._input_cells(result, ch)
+        marks = dict(base_marks)
+        for cell in frame.window:
+            marks[cell] = marks.get(cell, ()) + ("window",)
         grid = self.query_one("#conv-input", MatrixGrid)
         grid.show(cells, marks)
         chan = f" ch {ch}" if cfg.input_shape[0] > 1 else ""
         label = "input+pad" if any(cfg.padding) else "input"
-        self.query_one("#conv-input-box").border_title = f"{label}{chan} {len(plane)}x{len(plane[0])}"
+        self._set_title("#conv-input-box", f"{label}{chan} {len(plane)}x{len(plane[0])}")
         self._scroll_to(grid, "#conv-input-box", frame.window)
 
         kh, kw = cfg.kernel_size
@@ -172,31 +170,47 @@ class ConvScreen(Screen):
         if cfg.mode == "conv":
             kgrid.show([[cs.fmt(v) for v in row] for row in cfg.kernel[o][ch]])
             kchan = f" {o},{ch}" if cfg.kernel_shape[0] * cfg.kernel_shape[1] > 1 else ""
-            self.query_one("#conv-kernel-box").border_title = f"kernel{kchan}"
+            self._set_title("#conv-kernel-box", f"kernel{kchan}")
         else:
             kgrid.show([[cfg.mode] * kw for _ in range(kh)], {(a, b): ("window",) for a in range(kh) for b in range(kw)})
-            self.query_one("#conv-kernel-box").border_title = f"{cfg.mode} {kh}x{kw}"
+            self._set_title("#conv-kernel-box", f"{cfg.mode} {kh}x{kw}")
 
         out_plane = result.output[o]
         oh, ow = len(out_plane), len(out_plane[0])
-        base = o * oh * ow
+        done = self.index - o * oh * ow  # cells of this channel written so far, minus one
+        formatted, width = self._output_cells(result, o)
         ocells, omarks = [], {}
-        for i, row in enumerate(out_plane):
-            line = []
-            for j, v in enumerate(row):
-                done = base + i * ow + j <= self.index
-                line.append(cs.fmt(v) if done else PENDING)
-                if (o, i, j) == frame.out_index:
-                    omarks[(i, j)] = ("focus",)
-                elif not done:
-                    omarks[(i, j)] = ("pending",)
-            ocells.append(line)
-        width = max(len(cs.fmt(v)) for row in out_plane for v in row)
+        for i, row in enumerate(formatted):
+            cut = max(0, min(ow, done - i * ow + 1))
+            ocells.append(row[:cut] + [PENDING] * (ow - cut))
+            for j in range(cut, ow):
+                omarks[(i, j)] = ("pending",)
+        omarks[frame.out_index[1:]] = ("focus",)
         ogrid = self.query_one("#conv-output", MatrixGrid)
         ogrid.show(ocells, omarks, width)
         ochan = f" ch {o}" if len(result.output) > 1 else ""
-        self.query_one("#conv-output-box").border_title = f"output{ochan} {oh}x{ow}"
+        self._set_title("#conv-output-box", f"output{ochan} {oh}x{ow}")
         self._scroll_to(ogrid, "#conv-output-box", [frame.out_index[1:]])
+
+    def _input_cells(self, result: cs.Result, ch: int) -> tuple[list[list[str]], dict]:
+        """Formatted padded-input cells and padding marks, cached per result and channel."""
+        key = (id(result), ch)
+        if self._cells_key != key:
+            plane = result.padded[ch]
+            cells = [[PENDING if v is None else cs.fmt(v) for v in row] for row in plane]
+            pads = {(r, c): ("pad",) for r in range(len(plane)) for c in range(len(plane[0]))
+                    if result.is_padding(r, c)}
+            self._cells_key, self._cells = key, (cells, pads)
+        return self._cells
+
+    def _output_cells(self, result: cs.Result, o: int) -> tuple[list[list[str]], int]:
+        """Formatted output cells and their common width, cached per result and channel."""
+        key = (id(result), o)
+        if self._out_key != key:
+            cells = [[cs.fmt(v) for v in row] for row in result.output[o]]
+            self._out_key = key
+            self._out = (cells, max(len(c) for row in cells for c in row))
+        return self._out
 
     def _draw_transposed(self, result: cs.Result, frame: cs.Frame) -> None:
         cfg = result.config
@@ -214,23 +228,17 @@ class ConvScreen(Screen):
                     marks[(i, j)] = ("pending",)
         grid.show([[cs.fmt(v) for v in row] for row in x], marks)
         chan = f" ch {c}" if cfg.input_shape[0] > 1 else ""
-        self.query_one("#conv-input-box").border_title = f"input{chan} {len(x)}x{len(x[0])}"
+        self._set_title("#conv-input-box", f"input{chan} {len(x)}x{len(x[0])}")
         self._scroll_to(grid, "#conv-input-box", [(i0, j0)])
 
         kernel = cfg.kernel[c][o]
         self.query_one("#conv-kernel", MatrixGrid).show([[cs.fmt(v) for v in row] for row in kernel])
         kchan = f" {c},{o}" if cfg.kernel_shape[0] * cfg.kernel_shape[1] > 1 else ""
-        self.query_one("#conv-kernel-box").border_title = f"kernel{kchan}"
+        self._set_title("#conv-kernel-box", f"kernel{kchan}")
 
         # The uncropped output as it stands after this step; cropped border styled like padding.
         plane = result.full[o]
-        canvas = [[cfg.bias[o]] * len(plane[0]) for _ in plane]
-        touched: set[tuple[int, int]] = set()
-        for f in result.frames[: self.index + 1]:
-            if f.out_index[0] == o:
-                for (r, col), total in zip(f.window, f.running):
-                    canvas[r][col] = total
-                    touched.add((r, col))
+        canvas, touched = cs.canvas_after(result, self.index)
         window = set(frame.window)
         cells, omarks = [], {}
         for r, row in enumerate(canvas):
@@ -245,8 +253,19 @@ class ConvScreen(Screen):
         ogrid.show(cells, omarks, width)
         oh, ow = result.output_shape[1:]
         crop = f" → {oh}x{ow}" if any(cfg.padding) else ""
-        self.query_one("#conv-output-box").border_title = f"output {len(plane)}x{len(plane[0])}{crop}"
+        self._set_title("#conv-output-box", f"output {len(plane)}x{len(plane[0])}{crop}")
         self._scroll_to(ogrid, "#conv-output-box", frame.window)
+
+    def _set_text(self, selector: str, value: Any) -> None:
+        """Update a Static only when its content changes: a step then repaints just what moved."""
+        if self._texts.get(selector) != value:
+            self._texts[selector] = value
+            self.query_one(selector, Static).update(value)
+
+    def _set_title(self, selector: str, title: str) -> None:
+        if self._texts.get(selector) != title:
+            self._texts[selector] = title
+            self.query_one(selector).border_title = title
 
     def _scroll_to(self, grid: MatrixGrid, box_id: str, cells: Any) -> None:
         cells = list(cells)
@@ -275,7 +294,7 @@ class ConvScreen(Screen):
                      f"out[{o},{i},{j}] = " + " + ".join(cs.fmt(v) for v in per) + f"{bias} = {cs.fmt(frame.value)}"]
         else:
             lines = [f"out[{i},{j}] = {cs.products_text(frame)}"]
-        self.query_one("#conv-products", Static).update(Text("\n".join(lines)))
+        self._set_text("#conv-products", Text("\n".join(lines)))
 
     def _draw_status(self, result: cs.Result, frame: cs.Frame) -> None:
         state = "▶ playing" if self.playing else "⏸ paused"
@@ -283,7 +302,7 @@ class ConvScreen(Screen):
         if result.config.mode == "conv" and result.config.input_shape[0] > 1:
             parts.append(f"channel {self.channel + 1}/{result.config.input_shape[0]} (c)")
         parts.append(f"out {'x'.join(map(str, result.output_shape))}")
-        self.query_one("#conv-status", Static).update(" · ".join(parts))
+        self._set_text("#conv-status", " · ".join(parts))
 
     # ------------------------------------------------------------------ actions
 
