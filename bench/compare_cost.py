@@ -1,0 +1,76 @@
+"""Benchmark: racing K optimizers against one training run of the same model, data and epochs.
+
+    python bench/compare_cost.py [--model mlp] [--dataset digits] [--epochs 2] [--reps 3] [--device cpu]
+                                 [--threads N]
+
+Baseline, measured in the same run: `training.train` with one optimizer (adam). Then `compare.compare`
+with five (sgd, momentum, rmsprop, adagrad, adam). Both are timed from their Started event to their
+final event, so data loading and imports are left out of both. Baseline and race alternate `--reps`
+times; the minimum of each is kept (the least disturbed by other jobs on a shared machine), and the
+process CPU time is shown too. Target: ratio <= 5.5 on a CPU (K runs cost K times one run, plus little).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+
+def timed(events, first_type, final_types) -> tuple[float, float]:
+    """Wall and process-CPU seconds from the first event of `first_type` to a final event."""
+    wall0 = cpu0 = None
+    for ev in events:
+        if isinstance(ev, first_type):
+            wall0, cpu0 = time.perf_counter(), time.process_time()
+        elif isinstance(ev, final_types):
+            return time.perf_counter() - wall0, time.process_time() - cpu0
+    raise RuntimeError("the stream ended without a final event")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="mlp")
+    parser.add_argument("--dataset", default="digits")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave torch's default)")
+    args = parser.parse_args()
+
+    import torch
+
+    from tui_lab import compare as c
+    from tui_lab import training as t
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    common = dict(model=args.model, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
+                  device=args.device, seed=0)
+    names = ("sgd", "momentum", "rmsprop", "adagrad", "adam")
+    race_cfg = c.CompareConfig(runs=tuple(c.RunSetting(n) for n in names), **common)
+    one_cfg = t.TrainConfig(optimizer="adam", **common)
+
+    def one():
+        return timed(t.train(one_cfg), t.Started, t.FINAL_EVENTS)
+
+    def race():
+        return timed(c.compare(race_cfg), c.CompareStarted, (c.CompareFinished, c.CompareCancelled))
+
+    one(), race()  # warm up: data set cache, allocator, first-call costs
+    base, many = [], []
+    for _ in range(args.reps):
+        base.append(one())
+        many.append(race())
+    b_wall, m_wall = min(w for w, _ in base), min(w for w, _ in many)
+    b_cpu, m_cpu = statistics.median(p for _, p in base), statistics.median(p for _, p in many)
+    print(f"{args.model} on {args.dataset}, {args.epochs} epochs, batch {args.batch_size}, device {args.device}, "
+          f"torch threads {torch.get_num_threads()}, reps {args.reps}")
+    print(f"one run (adam)        wall {b_wall:7.3f} s   cpu {b_cpu:7.3f} s")
+    print(f"race of {len(names)} optimizers  wall {m_wall:7.3f} s   cpu {m_cpu:7.3f} s")
+    print(f"ratio wall {m_wall / b_wall:.2f}x   cpu {m_cpu / b_cpu:.2f}x   (target <= 5.5x for 5 on a CPU)")
+
+
+if __name__ == "__main__":
+    main()
