@@ -191,6 +191,20 @@ async def test_channels_and_escape():
 
 
 @sync
+async def test_out_channel_key_jumps_to_the_sobel_y_channel():
+    app = ConvApp({"preset": "sobel"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        assert "out ch 1/2 (o)" in text(screen, "#conv-status")
+        await pilot.press("o")
+        assert screen.frame.out_index == (1, 0, 0) and "out ch 2/2" in text(screen, "#conv-status")
+        await pilot.press("end")
+        assert output_cells(screen) == [["0"] * 6] * 4  # Sobel y: no horizontal edge anywhere
+        await pilot.press("o")
+        assert screen.index == 0
+
+
+@sync
 async def test_bad_preset_shows_error_and_keeps_running():
     app = ConvApp({"input": "[[1, 2], [3]]"})
     async with app.run_test(size=(80, 24)) as pilot:

@@ -26,7 +26,7 @@ from tui_lab.ui.widgets.matrix_grid import MatrixGrid
 SPEEDS = (1, 2, 4, 8, 16, 32)  # steps per second
 MODE_CYCLE = ("conv", "max", "avg", "transposed")
 PENDING = "·"
-KEYS_HELP = "←/→ step ␣ play +/- speed m mode p/P pad s/S stride d/D dil k/K size c chan"
+KEYS_HELP = "←/→ step ␣ play +/- speed m mode p/P pad s/S stride d/D dil k/K size c/o ch"
 
 
 class ConvScreen(Screen):
@@ -52,7 +52,8 @@ class ConvScreen(Screen):
         Binding("D", "change('dilation', -1)", "Dilation-", show=False),
         Binding("k", "change('kernel', 1)", "Kernel+"),
         Binding("K", "change('kernel', -1)", "Kernel-", show=False),
-        Binding("c", "channel(1)", "Channel"),
+        Binding("c", "channel(1)", "In channel"),
+        Binding("o", "out_channel(1)", "Out channel"),
     ]
 
     def __init__(self, preset: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -300,7 +301,10 @@ class ConvScreen(Screen):
         state = "▶ playing" if self.playing else "⏸ paused"
         parts = [f"step {self.index + 1}/{len(result.frames)}", state, f"{SPEEDS[self.speed_i]}/s"]
         if result.config.mode == "conv" and result.config.input_shape[0] > 1:
-            parts.append(f"channel {self.channel + 1}/{result.config.input_shape[0]} (c)")
+            parts.append(f"in ch {self.channel + 1}/{result.config.input_shape[0]} (c)")
+        if len(result.output) > 1:
+            per = len(result.frames) // len(result.output)
+            parts.append(f"out ch {self.index // per + 1}/{len(result.output)} (o)")
         parts.append(f"out {'x'.join(map(str, result.output_shape))}")
         self._set_text("#conv-status", " · ".join(parts))
 
@@ -351,6 +355,16 @@ class ConvScreen(Screen):
         if self.config is None:
             return
         self.channel = (self.channel + delta) % self.config.input_shape[0]
+        self.refresh_view()
+
+    def action_out_channel(self, delta: int) -> None:
+        """Jump to the first frame of the next output channel (pooling: the next channel)."""
+        if self.result is None:
+            return
+        channels = len(self.result.output)
+        per = len(self.result.frames) // channels
+        current = self.index // per
+        self.index = ((current + delta) % channels) * per
         self.refresh_view()
 
     def action_cycle_mode(self) -> None:
