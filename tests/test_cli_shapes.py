@@ -92,3 +92,20 @@ def test_bad_input_exit_2_one_line(args, text):
     assert result.stdout == ""
     assert result.stderr.startswith(text)
     assert result.stderr.count("\n") == 1
+
+
+def test_side_by_side_with_vs():
+    result = run("inception-demo", "--depth", "0", "--vs", "conv3x3-demo", "--vs", "conv5x5-demo")
+    assert result.exit_code == 0
+    lines = [line.split() for line in result.stdout.splitlines()]
+    table = {parts[0]: parts for parts in lines if parts and parts[0].endswith("-demo") and len(parts) > 5}
+    assert table["inception-demo"][2:6] == ["163,328", "0.16", "M", "128,049,152"]
+    assert table["conv3x3-demo"][3:4] == ["0.44"] and "346" in table["conv3x3-demo"]
+    assert table["conv5x5-demo"][3:4] == ["1.22"] and "963" in table["conv5x5-demo"]
+    data = json.loads(run("reduction-demo", "--json", "--vs", "direct5x5-demo").stdout)
+    assert [c["total_params"] for c in data["compare"]] == [1 * 1 * 128 * 32 + 5 * 5 * 32 * 256, 5 * 5 * 128 * 256]
+
+
+def test_demo_in_a_group_prints_the_compare_hint():
+    result = run("conv3x3-demo")
+    assert "compare: dllab shapes conv3x3-demo --vs inception-demo --vs conv5x5-demo" in result.stdout

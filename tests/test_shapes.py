@@ -437,3 +437,33 @@ def test_user_module_is_reloaded_after_an_edit(tmp_path, monkeypatch):
     path.write_text(source.format(7) + "\n# edited\n")
     assert trace("my_reloaded_net:make").output_shape == (7,)
     sys.modules.pop("my_reloaded_net", None)
+
+
+def test_seed_comparison_groups():
+    from tui_lab.shapes import COMPARISONS, compare, comparison_group
+
+    assert comparison_group("conv5x5-demo") == ("inception-demo", "conv3x3-demo", "conv5x5-demo")
+    assert comparison_group("lenet") is None
+    rows = compare(COMPARISONS["inception"])
+    assert [(seed_count(r.total_params), seed_macs(r.total_macs)) for r in rows] == [
+        ("0.16 M", "128 M"), ("0.44 M", "346 M"), ("1.22 M", "963 M")]
+    assert {r.output_shape for r in rows} == {(256, 28, 28)}
+    rf = compare(COMPARISONS["receptive"])
+    assert [r.receptive_field for r in rf] == [(5, 5)] * 3
+    assert [r.total_params for r in rf] == [2 * 9, 25, 9]  # two 3x3 use fewer weights than one 5x5
+
+
+def test_every_zoo_model_traces_on_its_data():
+    from tui_lab.data import DATASETS
+    from tui_lab.models import MODELS
+
+    for name, spec in MODELS.items():
+        for ds in ("digits", "moons", "sine"):
+            info = DATASETS[ds]
+            if info.kind not in spec.kinds or (spec.classification_only and info.task != "classification"):
+                continue
+            result = trace(name, None, ds)
+            assert result.error is None, (name, ds, result.error)
+            assert result.output_shape == (info.output_dim,), (name, ds)
+            model = build_model(name, info)
+            assert result.total_params == sum(p.numel() for p in model.parameters())

@@ -161,6 +161,38 @@ async def test_trace_another_model_from_the_form():
         assert not isinstance(app.screen, ShapesScreen)
 
 
+@sync
+async def test_side_by_side_of_the_seeds_table():
+    app = ShapesApp({"model": "inception-demo"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        lines = text_of(app.screen, "#shapes-detail").splitlines()
+        rows = {line.split()[0]: line.split() for line in lines[1:] if line.strip()}
+        assert rows["inception-demo"][2:5] == ["163,328", "0.16", "M"] and rows["inception-demo"][5] == "128"
+        assert rows["conv3x3-demo"][3] == "0.44" and rows["conv3x3-demo"][5] == "346"
+        assert rows["conv5x5-demo"][3] == "1.22" and rows["conv5x5-demo"][5] == "963"
+
+
+@sync
+async def test_preset_compare_opens_side_by_side():
+    app = ShapesApp({"model": "stacked3x3-demo", "compare": ["single5x5-demo", "dilated-demo"]})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await settle(pilot)
+        detail = text_of(app.screen, "#shapes-detail")
+        assert "single5x5-demo" in detail and detail.count("RF 5x5") == 3
+        await pilot.press("m")
+        app.screen.query_one("#shapes-model", Input).value = "lenet"
+        await pilot.press("enter")
+        await settle(pilot)
+        app.screen.preset.pop("compare")
+        await pilot.press("v")  # lenet has no side-by-side: a notice, nothing else
+        await pilot.pause()
+        assert any("no side-by-side" in str(n.message) for n in app._notifications)
+
+
 @pytest.mark.parametrize("preset", [{"model": "lenet"}, {"model": "mismatch-demo"}], ids=["lenet", "mismatch"])
 def test_snapshot(snap_compare, preset):
     async def run_before(pilot) -> None:

@@ -69,6 +69,7 @@ class LayerRow:
     pool_mode: str | None = None  # "conv", "max", "avg", "adaptive-avg", ...
     formula: tuple[str, ...] = ()  # output-size arithmetic per spatial dimension, with its numbers
     failed: bool = False  # the forward pass raised inside this call
+    spatial: bool = True  # dims after (batch, channel) are space; False for Linear/RNN (features, steps)
 
     @property
     def params(self) -> int:
@@ -78,7 +79,7 @@ class LayerRow:
     def shrinks(self) -> bool:
         """True when the spatial size (dims after batch and channel) got smaller."""
         i, o = self.input_shape, self.output_shape
-        if not i or not o or len(i) < 3 or len(i) != len(o):
+        if not self.spatial or not i or not o or len(i) < 3 or len(i) != len(o):
             return False
         return any(b < a for a, b in zip(i[2:], o[2:])) and all(b <= a for a, b in zip(i[2:], o[2:]))
 
@@ -591,6 +592,12 @@ def trace_model(model, input_shape: tuple[int, ...], *, name: str = "", batch_si
     )
 
 
+def _is_spatial(module) -> bool:
+    from torch import nn
+
+    return not isinstance(module, (nn.Linear, nn.Bilinear, nn.RNNBase, nn.Embedding, nn.MultiheadAttention))
+
+
 def _numel(p) -> int:
     from torch.nn.parameter import UninitializedParameter
 
@@ -614,7 +621,7 @@ def _rows(model, calls: list[_Call], failing_index: int | None) -> list[LayerRow
             activation_bytes=c.activation_bytes, is_leaf=not c.children, parent=c.parent,
             receptive_field=c.rf, jump=c.jump, kernel_size=g.get("kernel_size"), stride=g.get("stride"),
             padding=g.get("padding"), dilation=g.get("dilation"), pool_mode=g.get("mode"),
-            formula=c.formula, failed=(c.index == failing_index),
+            formula=c.formula, failed=(c.index == failing_index), spatial=_is_spatial(c.module),
         ))
     return rows
 
@@ -931,10 +938,51 @@ def seed_macs(n: int) -> str:
 
 
 __all__ = [
-    "DEMOS", "MAC_NOTE", "LayerRow", "conv_preset", "Mismatch", "ShapeTrace", "format_bytes", "format_count",
+    "COMPARISONS", "CompareRow", "DEMOS", "MAC_NOTE", "LayerRow", "compare", "comparison_group", "conv_preset", "Mismatch", "ShapeTrace", "format_bytes", "format_count",
     "format_shape", "parse_input_shape", "resolve_model", "row_to_dict", "seed_count", "seed_macs",
     "trace", "trace_model",
 ]
+
+
+# --- side-by-side comparisons (the seeds' tables) ----------------------------------------------
+
+# demo groups compared in the seeds: a learner opening one sees the others beside it
+COMPARISONS: dict[str, tuple[str, ...]] = {
+    "inception": ("inception-demo", "conv3x3-demo", "conv5x5-demo"),
+    "reduction": ("reduction-demo", "direct5x5-demo"),
+    "receptive": ("stacked3x3-demo", "single5x5-demo", "dilated-demo"),
+}
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    model: str
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...] | None
+    total_params: int
+    total_macs: int
+    receptive_field: tuple[int, ...] | None  # of the model's output, where tracked
+    error: str | None = None
+
+
+def comparison_group(spec: str) -> tuple[str, ...] | None:
+    """The seeds' comparison a demo belongs to, e.g. inception-demo -> (inception, 3x3, 5x5)."""
+    key = (spec or "").strip().lower()
+    for group in COMPARISONS.values():
+        if key in group:
+            return group
+    return None
+
+
+def compare(specs, input_shape: str | tuple | None = None, dataset: str = "digits") -> tuple[CompareRow, ...]:
+    """Trace several models for the same input and line up their totals."""
+    rows = []
+    for spec in specs:
+        t = trace(spec, input_shape, dataset)
+        rf = t.rows[0].receptive_field if t.rows else None
+        rows.append(CompareRow(t.model, t.input_shape, t.output_shape, t.total_params, t.total_macs, rf,
+                               t.error.message if t.error else None))
+    return tuple(rows)
 
 
 # --- handing a layer to the conv screen --------------------------------------------------------

@@ -7,7 +7,7 @@ model name or input shape prints one line, exit 2.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 import typer
 
@@ -74,6 +74,41 @@ def _render_error(trace: Any) -> None:
         typer.echo(f"  fix: {e.fix}", err=True)
 
 
+def _as_compare(trace: Any) -> Any:
+    from tui_lab.shapes import CompareRow
+
+    rf = trace.rows[0].receptive_field if trace.rows else None
+    return CompareRow(trace.model, trace.input_shape, trace.output_shape, trace.total_params,
+                      trace.total_macs, rf, trace.error.message if trace.error else None)
+
+
+def _compare_dict(row: Any) -> dict[str, Any]:
+    return {
+        "model": row.model, "input_shape": list(row.input_shape),
+        "output_shape": list(row.output_shape) if row.output_shape else None,
+        "total_params": row.total_params, "total_macs": row.total_macs,
+        "receptive_field": list(row.receptive_field) if row.receptive_field else None, "error": row.error,
+    }
+
+
+def _render_compare(rows: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from tui_lab.shapes import format_shape, seed_count, seed_macs
+
+    table = Table(box=None, pad_edge=False, header_style="bold", title="side by side, same input",
+                  title_justify="left")
+    for name, justify in (("model", "left"), ("output", "left"), ("params", "right"), ("", "right"),
+                          ("MACs", "right"), ("", "right"), ("RF", "right")):
+        table.add_column(name, justify=justify, no_wrap=True)
+    for r in rows:
+        table.add_row(r.model, format_shape(r.output_shape) if r.output_shape else "failed",
+                      f"{r.total_params:,}", seed_count(r.total_params), f"{r.total_macs:,}", seed_macs(r.total_macs),
+                      "x".join(map(str, r.receptive_field)) if r.receptive_field else "")
+    Console(highlight=False).print(table)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("shapes")
     def shapes(
@@ -84,18 +119,30 @@ def register(app: typer.Typer) -> None:
         dataset: str = typer.Option("digits", "--dataset", "-d", help="data set a zoo model is sized for"),
         depth: Optional[int] = typer.Option(None, "--depth", help="show rows nested at most this deep (0 = model)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+        vs: Optional[List[str]] = typer.Option(
+            None, "--vs", help="another model to line up against (repeat); same --input and --dataset"),
     ) -> None:
         """Trace a model layer by layer: shapes, parameters, MACs, receptive field."""
         if depth is not None and depth < 0:
             raise fail(f"depth: must be an integer >= 0, got {depth}")
         with user_errors():
+            from tui_lab.shapes import compare, comparison_group
             from tui_lab.shapes import trace as run_trace
 
             result = run_trace(model, input_shape, dataset)
+            others = compare(vs, input_shape or None, dataset) if vs else ()
         if as_json:
-            print_json(result.to_dict(depth))
+            data = result.to_dict(depth)
+            if others:
+                data["compare"] = [_compare_dict(r) for r in (_as_compare(result), *others)]
+            print_json(data)
         else:
             _render(result, depth)
+            if others:
+                _render_compare((_as_compare(result), *others))
+            elif comparison_group(model):
+                group = [m for m in comparison_group(model) if m != model.strip().lower()]
+                typer.echo(f"compare: dllab shapes {model} " + " ".join(f"--vs {m}" for m in group))
             if result.error is not None:
                 _render_error(result)
         if result.error is not None:

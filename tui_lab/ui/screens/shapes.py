@@ -42,9 +42,10 @@ class ShapesScreen(Screen):
         Binding("escape", "back", "Back"),
         Binding("space", "toggle_row", "Fold"),
         Binding("plus,equals_sign", "depth(1)", "Deeper"),
-        Binding("minus", "depth(-1)", "Shallower"),
+        Binding("minus", "depth(-1)", "Shallower", show=False),
         Binding("e", "expand_all", "Expand all", show=False),
         Binding("c", "open_conv", "Conv screen"),
+        Binding("v", "compare", "Compare"),
         Binding("m", "focus_form", "Model"),
         Binding("t", "focus_table", "Table", show=False),
     ]
@@ -57,6 +58,7 @@ class ShapesScreen(Screen):
         self.max_depth: int | None = None
         self.error_text: str | None = None
         self._visible: list[int] = []
+        self._compared = False
 
     # ------------------------------------------------------------------ layout
 
@@ -139,6 +141,53 @@ class ShapesScreen(Screen):
             if failing is not None and failing in self._visible:
                 self.query_one("#shapes-table", DataTable).move_cursor(row=self._visible.index(failing))
         self._draw_detail()
+        if self.preset.get("compare") and not self._compared:
+            self._compared = True
+            self.action_compare()
+
+    # ------------------------------------------------------------------ side by side
+
+    def action_compare(self) -> None:
+        from tui_lab.shapes import comparison_group
+
+        model, shape, dataset = self._form()
+        specs = self.preset.get("compare") or comparison_group(model)
+        if isinstance(specs, str):
+            specs = [p.strip() for p in specs.split(",") if p.strip()]
+        if not specs:
+            self.notify("no side-by-side for this model; try inception-demo, reduction-demo or "
+                        "stacked3x3-demo", severity="warning")
+            return
+        specs = list(specs)
+        if model.lower() not in [m.lower() for m in specs]:
+            specs.insert(0, model)
+        self.query_one("#shapes-detail", Static).update(Text("comparing " + ", ".join(specs) + "…", style="dim"))
+        self._compare(specs, shape, dataset)
+
+    @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
+    def _compare(self, specs: list[str], shape: str, dataset: str) -> None:
+        try:
+            from tui_lab.shapes import compare
+
+            rows = compare(specs, shape or None, dataset)
+        except DllabError as exc:
+            self.app.call_from_thread(self._show_error, str(exc))
+            return
+        self.app.call_from_thread(self._show_compare, rows)
+
+    def _show_compare(self, rows) -> None:
+        from tui_lab.shapes import format_shape, seed_count, seed_macs
+
+        t = Text()
+        t.append("side by side, same input (params / MACs as in the seeds' table)\n", style="bold")
+        for r in rows:
+            rf = "x".join(map(str, r.receptive_field)) if r.receptive_field else "-"
+            out = format_shape(r.output_shape) if r.output_shape else "failed"
+            millions = seed_count(r.total_params) if r.total_params >= 100_000 else ""
+            macs = seed_macs(r.total_macs) if r.total_macs >= 10**6 else f"{r.total_macs:,}"
+            t.append(f"{r.model[:16]:<16} {out:>11}  {r.total_params:>10,} {millions:>7}"
+                     f"  {macs:>7} MACs  RF {rf}\n")
+        self.query_one("#shapes-detail", Static).update(t)
 
     # ------------------------------------------------------------------ drawing
 
