@@ -18,9 +18,10 @@ import io
 import re
 import threading
 import tomllib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 # The tools a lesson may open; the same names as `tui_lab.ui.tools.TOOL_SCREENS` (kept in sync by
 # the app's author; the core must not import the UI).
@@ -343,15 +344,36 @@ def run_cell(code: str, namespace: dict | None = None, timeout: float = 60) -> C
     return CellResult(buffer.getvalue(), None if exc is None else _error_line(exc, filename))
 
 
+@contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    # Lesson cells use tiny tensors: one intra-op thread is as fast, and on a busy machine it avoids
+    # OpenMP threads spinning against other processes (a 2-core box under load ran 10x slower).
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def check_lesson(lesson: Lesson, timeout: float = 60) -> list[CellFailure]:
-    """Run every cell of a lesson in its own namespace; failures are raised or mismatched cells."""
+    """Run every cell of a lesson in its own namespace; failures are raised or mismatched cells.
+
+    Torch runs on one intra-op thread while checking (restored afterwards).
+    """
     failures: list[CellFailure] = []
-    for index, cell in enumerate(lesson.cells, start=1):
-        result = run_cell(cell.code, timeout=timeout)
-        if not result.matches(cell.expected):
-            failures.append(
-                CellFailure(lesson.id, lesson.path, index, cell.expected, result.output, result.error)
-            )
+    with _one_torch_thread():
+        for index, cell in enumerate(lesson.cells, start=1):
+            result = run_cell(cell.code, timeout=timeout)
+            if not result.matches(cell.expected):
+                failures.append(
+                    CellFailure(lesson.id, lesson.path, index, cell.expected, result.output, result.error)
+                )
     return failures
 
 
