@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 import textwrap
 
@@ -363,10 +362,6 @@ def test_input_shape_parsing_and_counts():
     with pytest.raises(ConfigError, match="dataset"):
         trace("lenet", None, "nosuch")
 
-
-def test_core_does_not_import_textual():
-    code = "import sys, tui_lab.shapes; sys.exit('textual' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
 # --- upsampling: U-Net and FCN ---------------------------------------------------------------

@@ -199,3 +199,18 @@ def test_snapshot(snap_compare, preset):
         await settle(pilot)
 
     assert snap_compare(ShapesApp(preset), terminal_size=(80, 24), run_before=run_before)
+
+
+@sync
+async def test_a_crash_while_tracing_is_shown_not_fatal(monkeypatch):
+    import tui_lab.shapes as shapes
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(shapes, "trace", boom)
+    app = ShapesApp({"model": "lenet"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ShapesScreen)
+        assert "error: RuntimeError: boom" in text_of(app.screen, "#shapes-title")

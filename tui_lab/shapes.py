@@ -114,10 +114,6 @@ class ShapeTrace:
     output_shape: tuple[int, ...] | None
     error: Mismatch | None = None
 
-    @property
-    def frozen(self) -> int:
-        return self.frozen_params
-
     def visible_rows(self, depth: int | None = None) -> list[LayerRow]:
         return [r for r in self.rows if depth is None or r.depth <= depth]
 
@@ -661,7 +657,7 @@ def _macs(module, inp, out) -> int:
 # --- receptive field and output-size formulas --------------------------------------------------
 
 
-def _geometry(module, nd_in: int):
+def _geometry(module):
     """Kernel/stride/padding/dilation of a conv or pool layer, per spatial dimension, or None."""
     from torch import nn
 
@@ -726,7 +722,7 @@ def _receptive(call: _Call, module, out, lookup_rf, rf_map, calls) -> None:
         # tensors with the same spatial size produced so far (the branches that met)
         in_rf = _best_rf(list(rf_map.values()), tuple(inp.shape[2:]))
 
-    g = _geometry(module, inp.dim() - 2 if inp is not None else 0)
+    g = _geometry(module)
     if isinstance(module, nn.modules.conv._ConvTransposeNd) and inp is not None:
         # upsampling: the output-size formula runs the other way; no receptive field is tracked past it
         n = len(module.kernel_size)
@@ -858,7 +854,7 @@ def _diagnose(call: _Call | None, exc: Exception, calls: list[_Call]) -> Mismatc
                             f"{label} expects a {n + 2}-D input (batch, channels, {n} spatial) but received {got}.",
                             None)
         c = shape[-n - 1]
-        cin = module.in_channels if not isinstance(module, nn.modules.conv._ConvTransposeNd) else module.in_channels
+        cin = module.in_channels
         if c != cin:
             return Mismatch(
                 name, kind, shape, f"in_channels={cin}",
@@ -866,7 +862,7 @@ def _diagnose(call: _Call | None, exc: Exception, calls: list[_Call]) -> Mismatc
                 f"{kind}(in_channels={c}){_at(name)}, or feed {cin} channels",
             )
         return _too_small(name, kind, label, shape, module, raw, n)
-    g = _geometry(module, 0)
+    g = _geometry(module)
     if g is not None and shape:
         return _too_small(name, kind, label, shape, module, raw, g["n"])
     if isinstance(module, nn.modules.batchnorm._NormBase) and shape and len(shape) >= 2:
@@ -891,7 +887,7 @@ def _diagnose(call: _Call | None, exc: Exception, calls: list[_Call]) -> Mismatc
 
 
 def _too_small(name, kind, label, shape, module, raw, n) -> Mismatch:
-    g = _geometry(module, n)
+    g = _geometry(module)
     sizes = shape[-n:]
     if g is not None and not isinstance(g["padding"], str):
         need = tuple(g["dilation"][i] * (g["kernel_size"][i] - 1) + 1 - 2 * g["padding"][i] for i in range(n))

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.worker import Worker, WorkerState
 
 from tui_lab.errors import DllabError
 
@@ -118,6 +119,12 @@ class ShapesScreen(Screen):
             self.app.call_from_thread(self._show_error, str(exc))
             return
         self.app.call_from_thread(self._apply, result)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # a bug in a traced model's code or in ours: say so and keep the screen alive
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self._show_error(f"{type(error).__name__}: {error}")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
