@@ -227,7 +227,11 @@ class LandscapeScreen(Screen):
     # ------------------------------------------------------------------ actions
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        go_back = getattr(self.app, "go_back", None)  # the dllab app knows where Escape leads
+        if go_back is not None:
+            go_back()
+        else:
+            self.app.pop_screen()
 
     def _set_playing(self, playing: bool) -> None:
         self.playing = playing
