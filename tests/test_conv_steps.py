@@ -157,6 +157,11 @@ def test_preset_outputs_match_seed_values(name):
     assert cs._lists(result.output) == SEED_OUTPUTS[name]
 
 
+def test_preset_names_forgive_case_and_dashes():
+    assert cs.build_config({"preset": "multichannel"}).name == "multi-channel"
+    assert cs.build_config({"preset": "Global_Avg"}).name == "global-avg"
+
+
 def test_corr2d_first_frame_as_written():
     result = cs.compute(cs.build_config({"preset": "corr2d"}))
     assert result.frames[0].products_text() == "0x0 + 1x1 + 3x2 + 4x3 = 19"

@@ -207,6 +207,24 @@ async def test_out_channel_key_jumps_to_the_sobel_y_channel():
 
 
 @sync
+async def test_next_and_previous_preset():
+    app = ConvApp({"preset": "corr2d"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        assert "preset corr2d" in text(screen, "#conv-title")
+        await pilot.press("n")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.config.name == "padding" and "0x0 + 0x1 + 0x2 + 0x3 = 0" in text(screen, "#conv-products")
+        await pilot.press("p")  # an edited preset is starred
+        assert "preset padding*" in text(screen, "#conv-title")
+        await pilot.press("N", "N")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.config.name == list(cs.PRESETS)[-1]
+
+
+@sync
 async def test_bad_preset_shows_error_and_keeps_running():
     app = ConvApp({"input": "[[1, 2], [3]]"})
     async with app.run_test(size=(80, 24)) as pilot:

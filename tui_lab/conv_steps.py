@@ -430,6 +430,17 @@ def _as_kernel(data: Any, mode: str, in_channels: int) -> tuple:
     return k
 
 
+def preset_name(name: str) -> str:
+    """The preset called `name`, ignoring case, '-' and '_' ("multichannel" is "multi-channel")."""
+    def key(text: str) -> str:
+        return str(text).lower().replace("-", "").replace("_", "").replace(" ", "")
+
+    for known in PRESETS:
+        if key(known) == key(name):
+            return known
+    raise choice_error("preset", name, PRESETS)
+
+
 def build_config(spec: dict[str, Any] | None = None, **overrides: Any) -> Config:
     """Validate a dict of specs (keys: preset, mode, input, kernel, bias, padding, stride,
     dilation, seed) into a Config. A `preset` supplies defaults the other keys override."""
@@ -444,8 +455,7 @@ def build_config(spec: dict[str, Any] | None = None, **overrides: Any) -> Config
         name = DEFAULT_PRESET[mode]
     base: dict[str, Any] = {}
     if name is not None:
-        if name not in PRESETS:
-            raise choice_error("preset", name, PRESETS)
+        name = preset_name(name)
         base = dict(PRESETS[name])
         if "mode" not in spec:
             mode = base["mode"]

@@ -26,7 +26,7 @@ from tui_lab.ui.widgets.matrix_grid import MatrixGrid
 SPEEDS = (1, 2, 4, 8, 16, 32)  # steps per second
 MODE_CYCLE = ("conv", "max", "avg", "transposed")
 PENDING = "·"
-KEYS_HELP = "←/→ step ␣ play +/- speed m mode p/P pad s/S stride d/D dil k/K size c/o ch"
+KEYS_HELP = "←→ step ␣ play +- speed m mode n preset p/P pad s/S stride d/D dil k/K c/o"
 
 
 class ConvScreen(Screen):
@@ -54,6 +54,8 @@ class ConvScreen(Screen):
         Binding("K", "change('kernel', -1)", "Kernel-", show=False),
         Binding("c", "channel(1)", "In channel"),
         Binding("o", "out_channel(1)", "Out channel"),
+        Binding("n", "preset(1)", "Next preset"),
+        Binding("N", "preset(-1)", "Previous preset", show=False),
     ]
 
     def __init__(self, preset: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -89,6 +91,7 @@ class ConvScreen(Screen):
                     yield MatrixGrid(id="conv-output")
             yield Static("", id="conv-products")
             yield Static("", id="conv-status")
+            yield Static(KEYS_HELP, id="conv-keys")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -142,13 +145,14 @@ class ConvScreen(Screen):
 
     def _draw_title(self, cfg: cs.Config, result: cs.Result) -> None:
         shape = "x".join(map(str, result.kernel_shape[-2:]))
-        parts = [f"[b]{cfg.mode}[/b]", f"kernel {shape}", f"pad {cfg.padding[0]},{cfg.padding[1]}",
+        parts = [f"[b]{cfg.mode}[/b]"] + ([f"preset {cfg.name}{'' if cfg is self._loaded else '*'}"] if cfg.name else []) + [f"kernel {shape}", f"pad {cfg.padding[0]},{cfg.padding[1]}",
                  f"stride {cfg.stride[0]},{cfg.stride[1]}"]
-        if cfg.mode in ("conv", "transposed"):
+        if cfg.mode == "conv" or cfg.dilation != (1, 1):
             parts.append(f"dil {cfg.dilation[0]},{cfg.dilation[1]}")
         title = cfg.title if cfg is self._loaded else ""  # a preset's title until it is edited
         self._set_text("#conv-title", " · ".join(parts))
-        self._set_text("#conv-subtitle", Text(title or KEYS_HELP))
+        general = f"output size = {result.formulas[0].general}"
+        self._set_text("#conv-subtitle", Text(title or general))
 
     def _draw_sliding(self, result: cs.Result, frame: cs.Frame) -> None:
         cfg = result.config
@@ -366,6 +370,15 @@ class ConvScreen(Screen):
         current = self.index // per
         self.index = ((current + delta) % channels) * per
         self.refresh_view()
+
+    def action_preset(self, delta: int) -> None:
+        """Open the next (or previous) named example; the lessons refer to them by name."""
+        names = list(cs.PRESETS)
+        current = self.config.name if self.config is not None and self.config.name in names else None
+        index = names.index(current) + delta if current else (0 if delta > 0 else -1)
+        self.playing = False
+        self._timer.pause()
+        self._load({"preset": names[index % len(names)]})
 
     def action_cycle_mode(self) -> None:
         if self.config is None:
