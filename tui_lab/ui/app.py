@@ -1,0 +1,194 @@
+"""The dllab Textual app: three modes (lessons, train, runs), global bindings and the palette.
+
+`run_app()` is what `dllab` with no arguments calls. The catalog paints first; torch and the training
+engine are imported in a background thread after mount, and screens that need them wait for
+`TorchReady`. Flows live in the screens; this module only routes between them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from tui_lab.ui.commands import DllabCommands
+from tui_lab.ui.messages import TorchReady
+from tui_lab.ui.screens.catalog import CatalogScreen
+from tui_lab.ui.screens.runs import RunsScreen
+from tui_lab.ui.screens.too_small import TooSmallScreen
+from tui_lab.ui.screens.train import TrainScreen
+
+MIN_WIDTH, MIN_HEIGHT = 80, 24
+
+
+class DllabApp(App):
+    """A deep-learning learning lab: lessons, live training and run history, keyboard first."""
+
+    TITLE = "dllab"
+    CSS_PATH = "dllab.tcss"
+    COMMANDS = App.COMMANDS | {DllabCommands}
+    MODES = {"lessons": CatalogScreen, "train": TrainScreen, "runs": RunsScreen}
+    DEFAULT_MODE = "lessons"
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("f2", "lessons", "Lessons"),
+        Binding("f3", "train", "Train"),
+        Binding("f4", "runs", "Runs"),
+        Binding("f5", "devices", "Devices", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, lessons_dir: str | os.PathLike | None = None, store_path: str | os.PathLike | None = None,
+                 warm_torch: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lessons_dir = Path(lessons_dir) if lessons_dir else None
+        self.store_path = store_path
+        self.warm = warm_torch
+        self.torch_ready = False
+        self.torch_error: str | None = None
+        self._store = None
+        self.lessons: list = []
+        self.lesson_errors: list = []
+        self.load_lessons()
+
+    # ------------------------------------------------------------------ shared state
+
+    @property
+    def store(self):
+        """The run store (SQLite, no torch), opened on first use."""
+        if self._store is None:
+            from tui_lab.runs import RunStore
+
+            self._store = RunStore(self.store_path)
+        return self._store
+
+    def load_lessons(self) -> None:
+        """Read the lesson files; a broken file becomes an entry in `lesson_errors`, never a crash."""
+        try:
+            from tui_lab.lessons import load_lessons
+        except Exception as exc:  # the loader itself missing or broken: the app still starts
+            self.lessons, self.lesson_errors = [], [f"lessons: cannot load the lesson loader: {exc}"]
+            return
+        try:
+            self.lessons, self.lesson_errors = load_lessons(self.lessons_dir)
+        except Exception as exc:
+            self.lessons, self.lesson_errors = [], [f"lessons: {type(exc).__name__}: {exc}"]
+
+    # ------------------------------------------------------------------ start-up
+
+    def on_mount(self) -> None:
+        if self.warm:
+            self.import_torch()
+        self.call_after_refresh(self._check_size)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="torch")
+    def import_torch(self) -> None:
+        """Import torch and the engine off the UI thread so the catalog paints first."""
+        error = None
+        try:
+            import torch  # noqa: F401
+
+            import tui_lab.devices  # noqa: F401
+            import tui_lab.models  # noqa: F401
+            import tui_lab.training  # noqa: F401
+        except Exception as exc:  # torch broken: lessons still work, training says why
+            error = f"{type(exc).__name__}: {exc}"
+        self.post_message(TorchReady(error))
+        try:  # the embedded data sets use scikit-learn: import it now, not when Start is pressed
+            import sklearn.datasets  # noqa: F401
+        except Exception:
+            pass
+
+    def on_torch_ready(self, message: TorchReady) -> None:
+        self.torch_ready = message.error is None
+        self.torch_error = message.error
+        if message.error:
+            self.notify(f"torch could not be imported: {message.error}", severity="error", timeout=10)
+        for stack in self._screen_stacks.values():  # tell every live screen, in every mode
+            for screen in stack:
+                screen.post_message(TorchReady(message.error))
+
+    # ------------------------------------------------------------------ minimum size
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._check_size)
+
+    def _check_size(self) -> None:
+        width, height = self.size
+        too_small = width < MIN_WIDTH or height < MIN_HEIGHT
+        showing = isinstance(self.screen, TooSmallScreen)
+        if too_small and not showing:
+            self.push_screen(TooSmallScreen(MIN_WIDTH, MIN_HEIGHT))
+        elif not too_small and showing:
+            self.pop_screen()
+
+    # ------------------------------------------------------------------ routing
+
+    def action_lessons(self) -> None:
+        self.switch_mode("lessons")
+
+    def action_train(self) -> None:
+        self.switch_mode("train")
+
+    def action_runs(self) -> None:
+        self.switch_mode("runs")
+
+    def action_help(self) -> None:
+        from tui_lab.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_devices(self) -> None:
+        from tui_lab.ui.screens.devices import DevicesScreen
+
+        if not isinstance(self.screen, DevicesScreen):
+            self.push_screen(DevicesScreen())
+
+    def open_lesson(self, lesson_id: str) -> None:
+        """Open a lesson by id (from the catalog or the command palette)."""
+        from tui_lab.ui.screens.lesson import LessonScreen
+
+        lesson = next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
+        if lesson is None:
+            self.notify(f"no lesson {lesson_id!r}", severity="error")
+            return
+        if self.current_mode != "lessons":
+            self.switch_mode("lessons")
+        self.push_screen(LessonScreen(lesson))
+
+    def open_tool(self, tool: str, preset: dict | None = None) -> Screen | None:
+        """Push the screen of a lesson tool with its preset; a tool not built yet says so."""
+        from tui_lab.ui.tools import build_tool_screen
+
+        try:
+            screen = build_tool_screen(tool, preset)
+        except Exception as exc:  # a broken tool screen must not take the app down
+            self.notify(f"{tool}: {type(exc).__name__}: {exc}", severity="error", timeout=8)
+            return None
+        if screen is None:
+            self.notify(f"The {tool} tool is coming soon.", title="Coming soon")
+            return None
+        self.push_screen(screen)
+        return screen
+
+    def go_back(self) -> None:
+        """Escape on a screen: pop it, or from a mode's first screen return to the lessons."""
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        elif self.current_mode != "lessons":
+            self.switch_mode("lessons")
+
+    def on_unmount(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def run_app() -> None:
+    """Open the app (what `dllab` with no arguments does)."""
+    DllabApp().run()

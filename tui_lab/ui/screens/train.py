@@ -1,0 +1,364 @@
+"""The training screen: a form, Start/Stop, live loss and accuracy plots, an epoch table.
+
+`TrainScreen(preset={"model": "lenet", "dataset": "digits", ...})` (keys: model, dataset, optimizer,
+lr, epochs, batch_size, device). The run goes through `tui_lab.training.train` in a thread worker and
+is recorded with `tui_lab.runs.record`; events come back as messages. Steps are queued and announced
+with a coalescing `StepsPending`, and the plots redraw on a timer at most ten times a second, so a
+fast GPU never floods the terminal. Nothing here trains or computes a metric; it only shows events.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Select, Static
+from textual.worker import Worker, WorkerState
+
+from tui_lab.errors import ConfigError
+from tui_lab.ui.messages import RunConfigError, RunEvent, StepsPending
+from tui_lab.ui.widgets.epoch_table import EpochTable
+from tui_lab.ui.widgets.loss_plot import CurvePlot
+from tui_lab.ui.widgets.train_form import FIELDS, TrainForm
+
+REDRAW_SECONDS = 0.1  # plots redraw at most 10 times a second
+DEFAULTS: dict[str, Any] = {"model": "lenet", "dataset": "digits", "optimizer": "sgd", "lr": 0.9,
+                            "epochs": 5, "batch_size": 256, "device": "auto"}
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return ""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return ""
+
+
+class TrainScreen(Screen):
+    """Train a model and watch it learn."""
+
+    CSS_PATH = "train.tcss"
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+s", "start", "Start", priority=True),
+        Binding("ctrl+x", "stop", "Stop", priority=True),
+        Binding("ctrl+r", "reset_form", "Reset form", show=False),
+    ]
+
+    def __init__(self, preset: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.preset = {**DEFAULTS, **dict(preset or {})}
+        self.cancel = threading.Event()
+        self.pending: deque = deque()  # Step events from the worker, drained by the UI thread
+        self.running = False
+        self.ready = False  # choices loaded (torch imported)
+        self.run_id: int | None = None
+        self.valid_config = None
+        self.steps_per_epoch = 1
+        self.epochs_total = 0
+        self.last_step = None
+        self.steps: tuple[list[float], list[float]] = ([], [])
+        self.epochs: list[Any] = []
+        self.dirty = False
+        self.model_kinds: dict[str, tuple[tuple[str, ...], bool]] = {}
+        self.dataset_kinds: dict[str, tuple[str, str]] = {}
+        self.default_lrs: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="train-root"):
+            with Vertical(id="train-left"):
+                yield TrainForm(id="train-form")
+                with Horizontal(id="train-buttons"):
+                    yield Button("Start ^S", id="train-start", variant="success", compact=True, disabled=True)
+                    yield Button("Stop ^X", id="train-stop", variant="error", compact=True, disabled=True)
+                yield Static("loading torch…", id="train-status")
+                yield EpochTable(id="train-epochs")
+            with Vertical(id="train-right"):
+                yield CurvePlot("loss", "step", id="train-loss")
+                yield CurvePlot("accuracy", "epoch", id="train-acc")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.timer = self.set_interval(REDRAW_SECONDS, self._tick, pause=True)
+        self._redraw_plots()
+        self.load_choices()
+
+    def on_unmount(self) -> None:
+        self.cancel.set()  # a screen that goes away stops its run
+
+    # ------------------------------------------------------------------ choices (needs torch)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="choices")
+    def load_choices(self) -> None:
+        """Import the registries (torch) and list the devices off the UI thread."""
+        try:
+            from tui_lab.data import DATASETS
+            from tui_lab.devices import list_devices
+            from tui_lab.models import MODELS
+            from tui_lab.optimizers import OPTIMIZERS
+
+            devices = list_devices()
+        except Exception as exc:
+            self.app.call_from_thread(self._status, f"cannot load the training engine: {exc}", "red")
+            return
+        self.app.call_from_thread(self._fill_choices, MODELS, DATASETS, OPTIMIZERS, devices)
+
+    def _fill_choices(self, models, datasets, optimizers, devices) -> None:
+        form = self.query_one(TrainForm)
+        self.model_kinds = {n: (s.kinds, s.classification_only) for n, s in models.items()}
+        self.dataset_kinds = {n: (d.kind, d.task) for n, d in datasets.items()}
+        self.default_lrs = {n: s.default_lr for n, s in optimizers.items()}
+        form.set_choices("model", [(n, n) for n in models])
+        form.set_choices("dataset", [(n + ("" if d.embedded else " (download)"), n) for n, d in datasets.items()])
+        form.set_choices("optimizer", [(n, n) for n in optimizers])
+        form.set_choices("device", [("auto", "auto")] + [(d.label(), d.name) for d in devices])
+        with self.prevent(Input.Changed, Select.Changed):
+            for name in FIELDS:
+                form.set_value(name, self.preset.get(name))
+        self.ready = True
+        self._status(self._idle_text())
+        self.call_after_refresh(self.validate)
+
+    # ------------------------------------------------------------------ validation
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.validate()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.select.id == "field-optimizer" and event.value in self.default_lrs:
+            self._maybe_default_lr(event.value)
+        self.validate()
+
+    def _maybe_default_lr(self, optimizer: str) -> None:
+        """A new optimizer brings its own default lr, unless the learner typed one of their own."""
+        form = self.query_one(TrainForm)
+        lr = form.values()["lr"]
+        known = {f"{v:g}" for v in self.default_lrs.values()} | {str(self.preset.get("lr"))}
+        try:
+            typed = f"{float(lr):g}"
+        except ValueError:
+            typed = lr
+        if lr == "" or typed in known:
+            form.set_value("lr", f"{self.default_lrs[optimizer]:g}")
+
+    def build_config(self):
+        """The form as a validated TrainConfig; ConfigError names the bad field."""
+        from tui_lab.training import TrainConfig
+
+        v = self.query_one(TrainForm).values()
+        for name in ("model", "dataset", "optimizer", "device"):
+            if not v[name]:
+                raise ConfigError(name, "pick one")
+        config = TrainConfig(model=v["model"], dataset=v["dataset"], optimizer=v["optimizer"], lr=v["lr"],
+                             epochs=v["epochs"], batch_size=v["batch_size"], device=v["device"],
+                             seed=int(self.preset.get("seed", 0)), model_options=dict(self.preset.get("model_options", {})))
+        config = config.validated()
+        kinds, classification_only = self.model_kinds.get(config.model, ((), False))
+        kind, task = self.dataset_kinds.get(config.dataset, ("", ""))
+        if kinds and kind not in kinds:
+            raise ConfigError("model", f"{config.model} takes {', '.join(kinds)} data; {config.dataset} is {kind} data")
+        if classification_only and task != "classification":
+            raise ConfigError("model", f"{config.model} is for classification; {config.dataset} is {task}")
+        return config
+
+    def validate(self) -> bool:
+        """Flag the first bad field inline; Start is enabled only for a valid config."""
+        if not self.ready:
+            return False
+        form = self.query_one(TrainForm)
+        try:
+            self.valid_config = self.build_config()
+        except ConfigError as exc:
+            self.valid_config = None
+            form.set_error(exc.field if exc.field in FIELDS else "model", exc.message if exc.field in FIELDS else str(exc))
+        else:
+            form.set_error(None)
+        self._sync_buttons()
+        return self.valid_config is not None
+
+    def _sync_buttons(self) -> None:
+        self.query_one("#train-start", Button).disabled = self.running or self.valid_config is None
+        self.query_one("#train-stop", Button).disabled = not self.running
+
+    # ------------------------------------------------------------------ start / stop
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "train-start":
+            self.action_start()
+        elif event.button.id == "train-stop":
+            self.action_stop()
+
+    def action_start(self) -> None:
+        if self.running or not self.validate():
+            return
+        config = self.valid_config
+        self.cancel = threading.Event()
+        self.pending.clear()
+        self.steps = ([], [])
+        self.epochs = []
+        self.last_step = None
+        self.run_id = None
+        self.epochs_total = config.epochs
+        self.query_one(EpochTable).clear()
+        self.running = True
+        self.query_one(TrainForm).set_locked(True)
+        self._sync_buttons()
+        self._status(f"preparing {config.model} on {config.dataset}…")
+        self._redraw_plots()
+        self.timer.resume()
+        self.train_worker(config, self.cancel)
+
+    def action_stop(self) -> None:
+        if self.running and not self.cancel.is_set():
+            self.cancel.set()
+            self._status("stopping…", "yellow")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="train")
+    def train_worker(self, config, cancel: threading.Event) -> None:
+        """Run the engine and post its events; a Step goes to the queue, the rest as messages."""
+        from tui_lab.runs import RunStore, record
+        from tui_lab.training import Step, train
+
+        try:
+            events = train(config, cancel=cancel)
+        except ConfigError as exc:
+            self.post_message(RunConfigError(exc.field, exc.message))
+            return
+        store = getattr(self.app, "store", None) or RunStore()
+        run_id = store.create_run(config.to_dict())
+        pending, post = self.pending, self.post_message
+        for event in record(store, run_id, events):
+            if isinstance(event, Step):
+                pending.append(event)
+                post(StepsPending(run_id))
+            else:
+                post(RunEvent(run_id, event))
+
+    # ------------------------------------------------------------------ events from the worker
+
+    def on_steps_pending(self, message: StepsPending) -> None:
+        xs, ys = self.steps
+        while self.pending:
+            step = self.pending.popleft()
+            xs.append(step.global_step)
+            ys.append(step.loss)
+            self.last_step = step
+        self.dirty = True
+
+    def on_run_event(self, message: RunEvent) -> None:
+        from tui_lab import training as t
+
+        event = message.event
+        self.run_id = message.run_id
+        if isinstance(event, t.Started):
+            self.steps_per_epoch = event.steps_per_epoch
+            self._status(f"run #{message.run_id} on {event.device}: {event.params:,} parameters, "
+                         f"{event.train_size:,} training examples")
+        elif isinstance(event, t.EpochEnd):
+            self.on_steps_pending(StepsPending(message.run_id))
+            self.epochs.append(event)
+            self.query_one(EpochTable).add_epoch(event)
+            self.dirty = True
+        elif isinstance(event, t.FINAL_EVENTS):
+            self.on_steps_pending(StepsPending(message.run_id))
+            self._finish(event)
+
+    def on_run_config_error(self, message: RunConfigError) -> None:
+        self._stopped()
+        self.query_one(TrainForm).set_error(message.field if message.field in FIELDS else "model",
+                                            message.message if message.field in FIELDS else f"{message.field}: {message.message}")
+        self._status("not started: fix the flagged field", "red")
+        self.valid_config = None
+        self._sync_buttons()
+
+    def _finish(self, event) -> None:
+        from tui_lab import training as t
+
+        self._stopped()
+        run = f"run #{self.run_id}"
+        if isinstance(event, t.Finished):
+            acc = "" if event.best_val_acc is None else f", best val acc {100 * event.best_val_acc:.1f}%"
+            self._status(f"{run} finished: {event.epochs} epochs in {event.seconds:.1f}s{acc}", "green")
+        elif isinstance(event, t.Cancelled):
+            self._status(f"{run} stopped at step {event.step}; kept in the history (F4)", "yellow")
+        elif isinstance(event, t.Diverged):
+            self._status(f"{run} diverged: {event.message}", "red")
+            self.notify(event.message, title="Diverged", severity="error", timeout=10)
+        elif isinstance(event, t.Failed):
+            self._status(f"{run} failed: {event.message}. {event.hint}", "red")
+            self.notify(f"{event.message}\n{event.hint}", title="Run failed", severity="error", timeout=10)
+
+    def _stopped(self) -> None:
+        self.running = False
+        self.timer.pause()
+        self._redraw_plots()
+        self.query_one(TrainForm).set_locked(False)
+        self.validate()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A crash in the worker (not a training failure, those are events) must not kill the app."""
+        if event.worker.group == "train" and event.state == WorkerState.ERROR and self.running:
+            error = event.worker.error
+            self._stopped()
+            self._status(f"the run crashed: {type(error).__name__}: {error}", "red")
+            self.notify(f"{type(error).__name__}: {error}", title="Run crashed", severity="error", timeout=10)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _tick(self) -> None:
+        if self.dirty:
+            self._redraw_plots()
+
+    def _redraw_plots(self) -> None:
+        self.dirty = False
+        spe = max(1, self.steps_per_epoch)
+        ex = [e.epoch for e in self.epochs]
+        loss = self.query_one("#train-loss", CurvePlot)
+        loss.set_series({"train": self.steps,
+                         "val": ([e * spe for e in ex], [e.val_loss for e in self.epochs])})
+        loss.redraw()
+        acc = self.query_one("#train-acc", CurvePlot)
+        acc.set_series({"train": (ex, [e.train_acc for e in self.epochs]),
+                        "val": (ex, [e.val_acc for e in self.epochs])})
+        acc.redraw()
+        if self.running and self.last_step is not None:
+            s = self.last_step
+            mem = f"  {human_bytes(s.device_memory)}" if s.device_memory is not None else ""
+            self._status(f"run #{self.run_id}  epoch {s.epoch}/{self.epochs_total}  step {s.step}/{self.steps_per_epoch}"
+                         f"  loss {s.loss:.4f}\n{s.examples_per_sec:,.0f} ex/s{mem}")
+
+    def _status(self, text: str, style: str = "") -> None:
+        self.query_one("#train-status", Static).update(Text(text, style=style))
+
+    def _idle_text(self) -> str:
+        return "Ready. Ctrl+S starts, Ctrl+X stops."
+
+    # ------------------------------------------------------------------ other actions
+
+    def action_reset_form(self) -> None:
+        if self.running or not self.ready:
+            return
+        form = self.query_one(TrainForm)
+        for name in FIELDS:
+            form.set_value(name, self.preset.get(name))
+        self.validate()
+
+    def action_back(self) -> None:
+        go_back = getattr(self.app, "go_back", None)
+        if go_back is not None:
+            go_back()
+        else:
+            self.app.pop_screen()

@@ -1,0 +1,55 @@
+"""A line plot of one or more named series (textual-plotext); it draws what it is given, nothing more.
+
+The owner sets the series and calls `redraw()` at the rate it chooses (the train screen: at most ten
+times a second, however fast steps arrive).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+from textual_plotext import PlotextPlot
+
+COLORS = ("cyan", "orange", "green", "magenta", "red", "blue", "yellow", "white")
+
+
+class CurvePlot(PlotextPlot):
+    """Named (x, y) series drawn as lines, with a title and an x label."""
+
+    def __init__(self, title: str = "", xlabel: str = "", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.title = title
+        self.xlabel = xlabel
+        self.series: dict[str, tuple[list[float], list[float]]] = {}
+        self.ylim: tuple[float, float] | None = None
+
+    def set_series(self, series: dict[str, tuple[Sequence[float], Sequence[float]]]) -> None:
+        """Replace every series; non-finite points (a diverged run) are dropped."""
+        clean: dict[str, tuple[list[float], list[float]]] = {}
+        for name, (xs, ys) in series.items():
+            pts = [(x, y) for x, y in zip(xs, ys) if y is not None and math.isfinite(y)]
+            clean[name] = ([p[0] for p in pts], [p[1] for p in pts])
+        self.series = clean
+
+    def point_count(self) -> int:
+        return sum(len(xs) for xs, _ in self.series.values())
+
+    def redraw(self) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(self.title)
+        plt.xlabel(self.xlabel)
+        drawn = False
+        for i, (name, (xs, ys)) in enumerate(self.series.items()):
+            if not xs:
+                continue
+            marker = "braille" if len(xs) > 1 else "dot"
+            plt.plot(xs, ys, label=name, color=COLORS[i % len(COLORS)], marker=marker)
+            drawn = True
+        if not drawn:
+            plt.plot([0], [0], marker=" ")  # an empty frame with axes instead of a blank box
+        if self.ylim:
+            plt.ylim(*self.ylim)
+        self.refresh()
