@@ -315,7 +315,11 @@ class ConvScreen(Screen):
     # ------------------------------------------------------------------ actions
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        go_back = getattr(self.app, "go_back", None)  # dllab's App knows its modes; a bare App pops
+        if go_back is not None:
+            go_back()
+        elif len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
 
     def action_step(self, delta: int) -> None:
         if self.result is None or not self.result.frames:
