@@ -183,6 +183,15 @@ def test_lessons_dir_is_the_checkout_folder():
     assert lessons_dir() == REPO / "lessons"
 
 
+def test_lessons_dir_in_an_installed_wheel(tmp_path, monkeypatch):
+    import tui_lab.lessons as module
+
+    package = tmp_path / "site-packages" / "tui_lab"
+    (package / "_lessons").mkdir(parents=True)
+    monkeypatch.setattr(module, "__file__", str(package / "lessons.py"))
+    assert lessons_dir() == package / "_lessons"
+
+
 def test_core_does_not_import_the_ui():
     code = "import sys, tui_lab.lessons; assert not any(m.startswith(('textual', 'tui_lab.ui')) for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -143,10 +143,10 @@ class CellFailure:
 def lessons_dir() -> Path:
     """The lessons folder: `lessons/` in a checkout, `tui_lab/_lessons` in an installed wheel."""
     package = Path(__file__).resolve().parent
-    checkout = package.parent / "lessons"
-    if checkout.is_dir():
-        return checkout
-    return package / "_lessons"
+    installed = package / "_lessons"
+    if installed.is_dir():
+        return installed
+    return package.parent / "lessons"
 
 
 def split_front_matter(text: str) -> tuple[str, str] | None:
