@@ -462,3 +462,25 @@ def test_every_zoo_model_traces_on_its_data():
             assert result.output_shape == (info.output_dim,), (name, ds)
             model = build_model(name, info)
             assert result.total_params == sum(p.numel() for p in model.parameters())
+
+
+def _evaluate(expression: str) -> int:
+    """'6x28x28 outputs * 1*5*5' -> 117600: the counting line's arithmetic, words dropped."""
+    expression = re.sub(r"\([a-z ]+\)", "", expression).replace(",", "")
+    expression = re.sub(r"(?<=\d)x(?=\d)", "*", expression)
+    expression = re.sub(r"[a-z]+", "", expression)
+    return eval(expression, {"__builtins__": {}})  # digits, + * ( ) only
+
+
+@pytest.mark.parametrize("spec", ["lenet", "lstm", "gru", "fcn-demo", "resnet"])
+def test_counting_lines_add_up(spec):
+    checked = 0
+    for row in trace(spec).rows:
+        for line in row.counting:
+            m = re.match(r"^(params|MACs) = (.*) = ([\d,]+)", line)
+            assert m, line
+            value = int(m.group(3).replace(",", ""))
+            assert value == (row.params if m.group(1) == "params" else row.macs), (row.name, line)
+            assert _evaluate(m.group(2)) == value, (row.name, line)
+            checked += 1
+    assert checked >= 4

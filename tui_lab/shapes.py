@@ -68,6 +68,7 @@ class LayerRow:
     dilation: tuple[int, ...] | None = None
     pool_mode: str | None = None  # "conv", "max", "avg", "adaptive-avg", ...
     formula: tuple[str, ...] = ()  # output-size arithmetic per spatial dimension, with its numbers
+    counting: tuple[str, ...] = ()  # how params and MACs of this layer add up, with its numbers
     failed: bool = False  # the forward pass raised inside this call
     spatial: bool = True  # dims after (batch, channel) are space; False for Linear/RNN (features, steps)
 
@@ -165,6 +166,8 @@ def row_to_dict(r: LayerRow) -> dict[str, Any]:
         "receptive_field": _list(r.receptive_field),
         "jump": _list(r.jump),
         "is_leaf": r.is_leaf,
+        "formula": list(r.formula),
+        "counting": list(r.counting),
     }
 
 
@@ -482,6 +485,7 @@ class _Call:
     jump: tuple[int, ...] | None = None
     geometry: dict[str, Any] | None = None
     formula: tuple[str, ...] = ()
+    counting: tuple[str, ...] = ()
     produced: list[Any] = field(default_factory=list)  # rf entries registered inside this call
 
 
@@ -548,6 +552,7 @@ def trace_model(model, input_shape: tuple[int, ...], *, name: str = "", batch_si
         call.activation_bytes = sum(t.numel() * t.element_size() for t in outs)
         try:
             call.own_macs = _macs(module, call.input_tensor, outs[0] if outs else None)
+            call.counting = _counting(module, call.input_tensor, outs[0] if outs else None, call.own_macs)
         except Exception:  # counting must never break a trace
             call.own_macs = 0
         _receptive(call, module, outs[0] if outs else None, lookup_rf, rf_map, calls)
@@ -617,7 +622,7 @@ def _rows(model, calls: list[_Call], failing_index: int | None) -> list[LayerRow
             activation_bytes=c.activation_bytes, is_leaf=not c.children, parent=c.parent,
             receptive_field=c.rf, jump=c.jump, kernel_size=g.get("kernel_size"), stride=g.get("stride"),
             padding=g.get("padding"), dilation=g.get("dilation"), pool_mode=g.get("mode"),
-            formula=c.formula, failed=(c.index == failing_index), spatial=_is_spatial(c.module),
+            formula=c.formula, counting=c.counting, failed=(c.index == failing_index), spatial=_is_spatial(c.module),
         ))
     return rows
 
@@ -652,6 +657,53 @@ def _macs(module, inp, out) -> int:
     if isinstance(module, (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)):
         return out.numel()
     return 0
+
+
+def _counting(module, inp, out, macs: int) -> tuple[str, ...]:
+    """'params = 6*1*5*5 + 6 = 156' and 'MACs = ...' lines for the layers whose counts are formulas."""
+    from torch import nn
+
+    if out is None:
+        return ()
+    bias = getattr(module, "bias", None)
+    b = bias.numel() if isinstance(bias, nn.Parameter) else 0
+    plus_b = f" + {b}" if b else ""
+    if isinstance(module, nn.modules.conv._ConvNd):
+        k = "*".join(map(str, module.kernel_size))
+        transposed = isinstance(module, nn.modules.conv._ConvTransposeNd)
+        cin_g, cout = module.in_channels // module.groups, module.out_channels
+        if transposed:
+            w = f"{module.in_channels}*{cout // module.groups}*{k}"
+            where = f"{format_shape(inp.shape[1:])} inputs * {cout // module.groups}*{k}"
+        else:
+            w = f"{cout}*{cin_g}*{k}"
+            where = f"{format_shape(out.shape[1:])} outputs * {cin_g}*{k}"
+        total = sum(p.numel() for p in module.parameters(recurse=False))
+        return (f"params = {w}{plus_b} = {total:,}", f"MACs = {where} = {macs:,}")
+    if isinstance(module, nn.Linear):
+        rows = out.numel() // module.out_features
+        total = module.in_features * module.out_features + b
+        return (f"params = {module.in_features}*{module.out_features}{plus_b} = {total:,}",
+                f"MACs = {rows} row{'s' if rows != 1 else ''} * {module.in_features}*{module.out_features} = {macs:,}")
+    if isinstance(module, nn.RNNBase):
+        gates = {"LSTM": 4, "GRU": 3}.get(module.mode, 1)
+        h, i = module.hidden_size, module.input_size
+        weights = sum(p.numel() for n, p in module.named_parameters() if n.startswith("weight"))
+        biases = sum(p.numel() for n, p in module.named_parameters() if n.startswith("bias"))
+        plain = module.num_layers == 1 and not module.bidirectional and not getattr(module, "proj_size", 0)
+        if plain:
+            w_text = f"{gates}*{h}*({i} + {h})" + (f" + 2*{gates}*{h}" if biases else "")
+        else:
+            w_text = f"{weights:,} weights" + (f" + {biases:,} biases" if biases else "")
+        steps = macs // weights if weights else 0
+        return (f"params = {w_text} = {weights + biases:,}",
+                f"MACs = {steps} steps * {weights:,} weights = {macs:,}")
+    if isinstance(module, nn.modules.batchnorm._NormBase):
+        total = sum(p.numel() for p in module.parameters(recurse=False))
+        running = f" (+{2 * module.num_features} running mean/var, not parameters)" if module.track_running_stats else ""
+        params = f"params = 2*{module.num_features} = {total}" if total else "params = 0 (affine=False)"
+        return (params + running, f"MACs = {out.numel():,} elements * 1 (scale and shift) = {macs:,}")
+    return ()
 
 
 # --- receptive field and output-size formulas --------------------------------------------------

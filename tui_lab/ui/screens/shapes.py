@@ -288,22 +288,25 @@ class ShapesScreen(Screen):
             return
         t = Text()
         t.append(row.name or "(model)", style="bold")
-        t.append(f"  {row.type}  depth {row.depth}\n")
-        t.append(f"{format_shape(row.input_shape)} → ")
+        t.append(f" {row.type}  {format_shape(row.input_shape)} → ")
         if row.output_shape is not None:
             t.append(format_shape(row.output_shape), style=SHRINK_STYLE if row.shrinks else "")
         else:
             t.append("failed" if row.failed else "-", style=FAILED_STYLE if row.failed else "")
-        t.append(f"  params {row.params:,}")
-        if row.frozen_params:
-            t.append(f" ({row.trainable_params:,} trainable, {row.frozen_params:,} frozen)")
         act = self.result.activation_bytes if row.depth == 0 else row.activation_bytes
-        t.append(f"  MACs {row.macs:,}  {'all act' if row.depth == 0 else 'act'} {format_bytes(act)}\n")
+        t.append(f"  {'all act' if row.depth == 0 else 'act'} {format_bytes(act)}\n", style="")
         e = self.result.error
         if row.failed and e is not None:
             t.append(e.message + "\n", style=FAILED_STYLE)
             if e.fix:
                 t.append(f"fix: {e.fix}\n", style="bold")
+        if row.counting:
+            t.append("\n".join(row.counting) + "\n")
+        else:
+            t.append(f"params {row.params:,}")
+            if row.frozen_params:
+                t.append(f" ({row.trainable_params:,} trainable, {row.frozen_params:,} frozen)")
+            t.append(f"  MACs {row.macs:,}" + ("  (sum of the layers inside)" if not row.is_leaf else "") + "\n")
         if row.formula:
             t.append("   ".join(row.formula) + "\n")
         if row.receptive_field:
