@@ -109,3 +109,18 @@ def test_side_by_side_with_vs():
 def test_demo_in_a_group_prints_the_compare_hint():
     result = run("conv3x3-demo")
     assert "compare: dllab shapes conv3x3-demo --vs inception-demo --vs conv5x5-demo" in result.stdout
+
+
+def test_users_own_module_from_the_current_directory(tmp_path, monkeypatch):
+    (tmp_path / "cli_user_net.py").write_text(
+        "from torch import nn\n\n"
+        "class Net(nn.Sequential):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(nn.Conv2d(3, 8, 3, stride=2), nn.Flatten(), nn.Linear(8 * 15 * 15, 4))\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    data = json.loads(run("cli_user_net:Net", "--input", "3x32x32", "--json").stdout)
+    assert [r["output_shape"] for r in data["rows"]] == [[1, 4], [1, 8, 15, 15], [1, 1800], [1, 4]]
+    assert data["total_params"] == 8 * 3 * 9 + 8 + 1800 * 4 + 4
+    result = run("cli_user_net:Nope")
+    assert result.exit_code == 2 and "has no attribute 'Nope'" in result.stderr

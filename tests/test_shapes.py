@@ -123,6 +123,8 @@ def test_totals_match_torchinfo(name, shape):
     norms = sum(r.macs for r in result.rows if r.type == "BatchNorm2d")
     assert result.total_macs == mine + norms
     assert result.output_shape == (1000,)
+    if name == "resnet18":  # the published receptive field of ResNet-18's last stage
+        assert next(r for r in result.rows if r.name == "layer4").receptive_field == (435, 435)
 
 
 def _module(model, name):
