@@ -28,7 +28,7 @@ def torch_output(cfg: cs.Config) -> torch.Tensor:
         y = F.conv2d(x, t(cfg.kernel), t(cfg.bias), stride=cfg.stride, padding=cfg.padding,
                      dilation=cfg.dilation)
     elif cfg.mode == "max":
-        y = F.max_pool2d(x, cfg.kernel_size, cfg.stride, cfg.padding)
+        y = F.max_pool2d(x, cfg.kernel_size, cfg.stride, cfg.padding, cfg.dilation)
     elif cfg.mode == "avg":
         y = F.avg_pool2d(x, cfg.kernel_size, cfg.stride, cfg.padding)
     else:
@@ -58,6 +58,8 @@ def check_frames(result: cs.Result) -> None:
             else:
                 assert f.value == sum(x for x, _ in f.terms) / f.divisor
             assert f.window[0] == (i * cfg.stride[0], j * cfg.stride[1])
+            assert f.window[-1] == (f.window[0][0] + cfg.dilation[0] * (cfg.kernel_size[0] - 1),
+                                    f.window[0][1] + cfg.dilation[1] * (cfg.kernel_size[1] - 1))
         else:
             c, i, j = f.in_index
             assert f.value == cfg.input[c][i][j]
@@ -100,12 +102,13 @@ def test_random_conv_equals_torch(data, c, o, h, w, kh, kw, ph, pw, sh, sw, dh, 
 @SETTINGS
 @given(data=st.data(), mode=st.sampled_from(["max", "avg"]), c=st.integers(1, 2), h=st.integers(1, 7),
        w=st.integers(1, 7), kh=st.integers(1, 4), kw=st.integers(1, 4), sh=st.integers(1, 3),
-       sw=st.integers(1, 3), ph=st.integers(0, 2), pw=st.integers(0, 2))
-def test_random_pool_equals_torch(data, mode, c, h, w, kh, kw, sh, sw, ph, pw):
-    assume(2 * ph <= kh and 2 * pw <= kw and kh <= h + 2 * ph and kw <= w + 2 * pw)
+       sw=st.integers(1, 3), ph=st.integers(0, 2), pw=st.integers(0, 2), d=st.integers(1, 2))
+def test_random_pool_equals_torch(data, mode, c, h, w, kh, kw, sh, sw, ph, pw, d):
+    d = d if mode == "max" else 1  # avg_pool2d has no dilation
+    assume(2 * ph <= kh and 2 * pw <= kw and d * (kh - 1) + 1 <= h + 2 * ph and d * (kw - 1) + 1 <= w + 2 * pw)
     x = data.draw(tensor((c, h, w)))
     cfg = cs.build_config({"mode": mode, "input": x, "kernel": [kh, kw], "stride": [sh, sw],
-                           "padding": [ph, pw]})
+                           "padding": [ph, pw], "dilation": d})
     assert_matches_torch(cfg)
 
 

@@ -485,8 +485,8 @@ def build_config(spec: dict[str, Any] | None = None, **overrides: Any) -> Config
             kh, kw = _pair(ks, "kernel", 1, MAX_KERNEL)
         kernel = _tuples([[[[1] * kw for _ in range(kh)] for _ in range(c)]])
         stride = _pair(merged.get("stride", (kh, kw)), "stride", 1, MAX_STRIDE)
-        if dilation != (1, 1):
-            raise ConfigError("dilation", "pooling here uses dilation 1")
+        if mode == "avg" and dilation != (1, 1):
+            raise ConfigError("dilation", "average pooling has no dilation (torch's avg_pool2d); use 1")
     else:
         kernel = _as_kernel(parse_tensor(merged.get("kernel", "ones:3x3"), "kernel", seed + 1), mode, c)
         stride = _pair(merged.get("stride", 1), "stride", 1, MAX_STRIDE)
@@ -850,7 +850,8 @@ def switch_mode(config: Config, mode: str) -> Config:
     if mode in ("max", "avg"):
         kh, kw = config.kernel_size
         padding = (min(config.padding[0], kh // 2), min(config.padding[1], kw // 2))
-        new = replace(config, mode=mode, kernel=kernel, padding=padding, dilation=(1, 1), bias=())
+        dilation = config.dilation if mode == "max" else (1, 1)  # avg_pool2d has no dilation
+        new = replace(config, mode=mode, kernel=kernel, padding=padding, dilation=dilation, bias=())
     else:
         o = len(kernel[0]) if mode == "transposed" else len(kernel)
         bias = config.bias if len(config.bias) == o else (0,) * o

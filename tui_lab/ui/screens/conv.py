@@ -401,8 +401,8 @@ class ConvScreen(Screen):
             if what == "kernel":
                 kh, kw = cfg.kernel_size
                 return cs.resize_kernel(cfg, kh + delta, kw + delta)
-            if what == "dilation" and cfg.mode in ("max", "avg"):
-                raise cs.ConfigError("dilation", "pooling here uses dilation 1")
+            if what == "dilation" and cfg.mode == "avg":
+                raise cs.ConfigError("dilation", "average pooling has no dilation (torch's avg_pool2d)")
             pair = bump(getattr(cfg, what))
             low = 0 if what == "padding" else 1
             if min(pair) < low:
