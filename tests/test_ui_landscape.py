@@ -117,6 +117,23 @@ async def test_function_and_rate_keys_recompute():
 
 
 @sync
+async def test_hand_written_optimizers_walk_the_same_paths():
+    app = LandscapeApp({"function": "rosenbrock", "optimizers": ["momentum", "rmsprop", "adam"], "steps": 30,
+                        "play": False, "frame": 30})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        torch_run = app.screen.run
+        assert "paths by torch.optim" in _text(app, "#ls-legend")
+        await pilot.press("t")
+        await _settle(pilot)
+        assert app.screen.engine == "teaching" and app.screen.frame == 30
+        assert "paths by hand-written optimizers" in _text(app, "#ls-legend")
+        for a, b in zip(torch_run.trajectories, app.screen.run.trajectories):
+            for p, q in zip(a.points, b.points):
+                assert abs(p[0] - q[0]) < 1e-9 and abs(p[1] - q[1]) < 1e-9
+
+
+@sync
 async def test_diverging_path_is_flagged():
     app = LandscapeApp({"function": "bowl", "optimizers": ["sgd", "adam"], "lr": [1.0, 0.4], "steps": 60,
                         "play": False, "frame": -1})
@@ -146,6 +163,16 @@ def test_snapshot_bowl(snap_compare):
 
     preset = {"function": "bowl", "optimizers": ["sgd", "momentum", "adam"], "lr": [0.4, 0.1, 0.4],
               "steps": 40, "frame": 12, "play": False}
+    assert snap_compare(LandscapeApp(preset), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_lesson_preset_five_optimizers(snap_compare):
+    async def run_before(pilot):
+        await _settle(pilot)
+
+    # lesson 25's preset: five legends must fit 80x24 without scrolling
+    preset = {"function": "bowl", "optimizers": ["sgd", "momentum", "adagrad", "rmsprop", "adam"],
+              "lr": [0.4, 0.4, 0.4, 0.1, 0.4], "steps": 40, "frame": 20, "play": False}
     assert snap_compare(LandscapeApp(preset), terminal_size=(80, 24), run_before=run_before)
 
 

@@ -58,14 +58,14 @@ LANDSCAPES: dict[str, Landscape] = {
             "bowl", "Elongated bowl", "f = 0.1·x² + 2·y²", _bowl, (-5.5, 1.5), (-3.0, 3.0), (-5.0, -2.0), (0.0, 0.0),
             {"sgd": 0.4, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.8, "rmsprop": 0.2, "adam": 0.4, "adamw": 0.4},
             40,
-            "y is 20x steeper than x: the gradient does not point at the minimum, so SGD zig-zags (d2l 11.6)",
+            "y is 20x steeper than x: the gradient misses the minimum, so SGD zig-zags",
         ),
         Landscape(
             "rosenbrock", "Rosenbrock valley", "f = (1−x)² + 100·(y−x²)²", _rosenbrock, (-2.0, 2.0), (-1.0, 3.0),
             (-1.2, 1.0), (1.0, 1.0),
             {"sgd": 1.5e-3, "momentum": 2e-4, "nesterov": 2e-4, "adagrad": 1.0, "rmsprop": 0.02, "adam": 0.2, "adamw": 0.2},
             300,
-            "a curved narrow valley: easy to fall into, slow to walk along to the minimum at (1, 1)",
+            "a narrow curved valley: quick to fall into, slow to walk to the minimum (1, 1)",
         ),
         Landscape(
             "beale", "Beale function", "f = (1.5−x+xy)² + (2.25−x+xy²)² + (2.625−x+xy³)²", _beale, (-4.5, 4.5),
@@ -78,7 +78,7 @@ LANDSCAPES: dict[str, Landscape] = {
             "saddle", "Saddle point", "f = x² − y²", _saddle, (-2.0, 2.0), (-2.0, 2.0), (-1.5, 0.01), None,
             {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.3, "rmsprop": 0.05, "adam": 0.1, "adamw": 0.1},
             30,
-            "the gradient vanishes at (0, 0) but it is no minimum: escaping along y takes a nudge",
+            "zero gradient at (0, 0), yet no minimum: escaping along y takes a nudge",
         ),
     )
 }

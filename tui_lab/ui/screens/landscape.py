@@ -122,6 +122,7 @@ class LandscapeScreen(Screen):
         Binding("minus", "speed(-1)", "Slower", show=False),
         Binding("f", "next_function", "Function"),
         Binding("right_square_bracket", "scale_lr(2.0)", "lr×2"),
+        Binding("t", "toggle_engine", "torch/by hand", show=False),
         Binding("left_square_bracket", "scale_lr(0.5)", "lr÷2", show=False),
     ]
 
@@ -137,6 +138,7 @@ class LandscapeScreen(Screen):
         self.momentum = preset.get("momentum")
         self.frame = int(preset.get("frame", 0))
         self.autoplay = bool(preset.get("play", True))
+        self.engine = str(preset.get("engine", "torch"))  # or "teaching": the hand-written optimizers
         self.run: ls.LandscapeRun | None = None
         self.error: str | None = None
         self.playing = False
@@ -163,7 +165,8 @@ class LandscapeScreen(Screen):
     def _compute(self) -> None:
         # torch loads on first use: keep it off the UI thread
         try:
-            run = ls.run_landscape(self.function, self.optimizers, self.lrs, self.steps, self.start, momentum=self.momentum)
+            run = ls.run_landscape(self.function, self.optimizers, self.lrs, self.steps, self.start,
+                                   momentum=self.momentum, engine=self.engine)
         except DllabError as exc:
             self.app.call_from_thread(self._show_error, str(exc))
             return
@@ -209,8 +212,11 @@ class LandscapeScreen(Screen):
             text.append(head, Style(color=color, bold=True))
             extra = f"  lr {traj.lr:g}" + ("" if traj.momentum is None else f" μ {traj.momentum:g}")
             text.append(extra + "\n")
-            text.append(f" at {_pair(step.point)}\n")
-            text.append(f" f {_num(step.value)}  g {_pair(step.grad)}\n", "dim")
+            if len(run.trajectories) <= 3:
+                text.append(f" at {_pair(step.point)}\n")
+                text.append(f" f {_num(step.value)}  g {_pair(step.grad)}\n", "dim")
+            else:  # many paths: two lines fewer each, so the legend fits 80x24 without scrolling
+                text.append(f" {_pair(step.point)} f {_num(step.value)}\n")
             for key, value in step.state.items():
                 text.append(f" {STATE_SHORT.get(key, key)} {_pair(value)}\n")
             if traj.status == "diverged" and self.frame >= len(traj.steps) - 1:
@@ -221,7 +227,9 @@ class LandscapeScreen(Screen):
             text.append(f"x {x0:g}…{x1:g}  y {y0:g}…{y1:g}\n", "dim")
         land = ls.LANDSCAPES[run.function]
         text.append("◎ start" + ("  ✕ minimum" if land.minimum else "") + "\n", "dim")
-        text.append("keys: [ ] lr ÷2 ×2, ← → step", "dim")
+        by = "torch.optim" if self.engine == "torch" else "hand-written optimizers"
+        text.append(f"paths by {by}\n", "dim")
+        text.append("[ ] lr ÷2 ×2 · t by hand", "dim")
         return text
 
     # ------------------------------------------------------------------ actions
@@ -287,6 +295,15 @@ class LandscapeScreen(Screen):
             return
         self.lrs = [lr * factor for lr in self.lrs or []] or None
         self._restart()
+
+    def action_toggle_engine(self) -> None:
+        """Recompute with the hand-written optimizers (or back): the paths should not move."""
+        if self.run is None:
+            return
+        self.engine = "teaching" if self.engine == "torch" else "torch"
+        frame = self.frame
+        self._restart()
+        self.frame, self.autoplay = frame, False
 
     def _restart(self) -> None:
         self._set_playing(False)
