@@ -237,15 +237,16 @@ class Inception(nn.Module):
     Inception(192, 64, (96, 128), (16, 32), 32) turns 192 channels into 64+128+32+32 = 256.
     """
 
-    def __init__(self, in_channels: int, c1: int, c2: tuple[int, int], c3: tuple[int, int], c4: int) -> None:
+    def __init__(self, in_channels: int, c1: int, c2: tuple[int, int], c3: tuple[int, int], c4: int,
+                 bias: bool = True) -> None:
         super().__init__()
-        self.p1_1 = nn.Conv2d(in_channels, c1, kernel_size=1)
-        self.p2_1 = nn.Conv2d(in_channels, c2[0], kernel_size=1)
-        self.p2_2 = nn.Conv2d(c2[0], c2[1], kernel_size=3, padding=1)
-        self.p3_1 = nn.Conv2d(in_channels, c3[0], kernel_size=1)
-        self.p3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2)
+        self.p1_1 = nn.Conv2d(in_channels, c1, kernel_size=1, bias=bias)
+        self.p2_1 = nn.Conv2d(in_channels, c2[0], kernel_size=1, bias=bias)
+        self.p2_2 = nn.Conv2d(c2[0], c2[1], kernel_size=3, padding=1, bias=bias)
+        self.p3_1 = nn.Conv2d(in_channels, c3[0], kernel_size=1, bias=bias)
+        self.p3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2, bias=bias)
         self.p4_1 = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
-        self.p4_2 = nn.Conv2d(in_channels, c4, kernel_size=1)
+        self.p4_2 = nn.Conv2d(in_channels, c4, kernel_size=1, bias=bias)
         self.relu = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
