@@ -95,6 +95,13 @@ def test_a_training_step_is_torch_optim_on_the_same_network():
         assert frame.accuracy == pytest.approx((out.argmax(1) == d.train_y).float().mean().item())
         assert frame.val_accuracy == pytest.approx((ref(d.val_x).argmax(1) == d.val_y).float().mean().item())
     assert frame.collapse is None and frame.step == 20
+    b = frame.bounds
+    for r in range(8):
+        for c in range(10):
+            x = b.xmin + (c + 0.5) * (b.xmax - b.xmin) / 10
+            y = b.ymax - (r + 0.5) * (b.ymax - b.ymin) / 8
+            with torch.no_grad():
+                assert frame.grid[r][c] == int(ref(torch.tensor([[x, y]])).argmax())
 
 
 @pytest.mark.parametrize("dataset", ["moons", "circles", "xor"])
