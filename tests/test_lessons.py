@@ -320,6 +320,13 @@ def test_parse_cells_pairs_python_with_the_output_right_after_it():
     assert cells[0].checked and not cells[1].checked
 
 
+def test_parse_cells_handles_indented_and_tilde_fences():
+    body = "1. A step:\n\n   ```python\n   if True:\n       print(3)\n   ```\n   ```output\n   3\n   ```\n"
+    body += "~~~python\nprint(4)\n~~~\n~~~output\n4\n~~~\n"
+    assert parse_cells(body) == (Cell("if True:\n    print(3)", "3"), Cell("print(4)", "4"))
+    assert run_cell(parse_cells(body)[0].code).output == "3\n"
+
+
 def test_run_cell_captures_prints_and_a_final_expression():
     result = run_cell("x = 3\nprint('x is', x)\nx * 2")
     assert result.error is None and result.output == "x is 3\n6\n"

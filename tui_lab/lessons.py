@@ -166,7 +166,8 @@ def parse_cells(body: str) -> tuple[Cell, ...]:
     lines = body.splitlines()
     n = 0
     while n < len(lines):
-        match = _FENCE_RE.match(lines[n].strip()) if lines[n].lstrip() == lines[n] else None
+        indent = len(lines[n]) - len(lines[n].lstrip(" "))
+        match = _FENCE_RE.match(lines[n].strip()) if indent <= 3 else None  # Markdown allows 0-3 spaces
         if not match:
             n += 1
             continue
@@ -178,7 +179,8 @@ def parse_cells(body: str) -> tuple[Cell, ...]:
             stripped = lines[n].strip()
             if stripped.startswith(fence[0] * len(fence)) and stripped.strip(fence[0]) == "":
                 break
-            content.append(lines[n])
+            line = lines[n]
+            content.append(line[min(indent, len(line) - len(line.lstrip(" "))):])
             n += 1
         blocks.append((lang, "\n".join(content), start, n))
         n += 1
