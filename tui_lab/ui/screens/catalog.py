@@ -104,7 +104,9 @@ class CatalogScreen(Screen):
         self.call_after_refresh(self._highlight, target)
         total = len(self.app.lessons)
         done_total = sum(lesson.id in self.done for lesson in self.app.lessons)
-        torch_state = "torch ready" if self.app.torch_ready else ("torch failed" if self.app.torch_error else "loading torch…")
+        torch_state = ""
+        if getattr(self.app, "warm", False):
+            torch_state = "torch ready" if self.app.torch_ready else ("torch failed" if self.app.torch_error else "loading torch…")
         self.query_one("#catalog-title", Static).update(
             Text.assemble(("dllab", "bold"), f"  lessons {done_total}/{total} done", (f"   {torch_state}", "dim")))
         self._show_detail()

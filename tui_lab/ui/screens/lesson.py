@@ -68,7 +68,7 @@ class LessonScreen(Screen):
     def _show_done(self) -> None:
         done = self.lesson.id in self.app.store.done_lessons()
         self.query_one("#lesson-done", Static).update(
-            Text("✓ done" if done else "not done yet (Ctrl+D marks it done)", style="green" if done else "dim"))
+            Text("✓ done" if done else "○ not done (Ctrl+D)", style="green" if done else "dim"))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "lesson-open":

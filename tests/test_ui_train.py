@@ -1,0 +1,189 @@
+"""The training screen as a learner drives it: live points, stop, bad values, divergence, failures."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+from textual.app import App
+from textual.widgets import Button, Static
+from ui_support import sync, wait_until
+
+from tui_lab.runs import RunStore
+from tui_lab.ui.screens import train as train_screen
+from tui_lab.ui.screens.train import TrainScreen
+from tui_lab.ui.widgets.epoch_table import EpochTable
+from tui_lab.ui.widgets.loss_plot import CurvePlot
+from tui_lab.ui.widgets.train_form import TrainForm
+
+FAST = {"model": "softmax", "dataset": "digits", "optimizer": "sgd", "lr": 0.5, "epochs": 2, "batch_size": 32,
+        "device": "cpu"}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+class TrainApp(App):
+    """The screen on its own, in a tiny app (as a lesson tool is opened)."""
+
+    def __init__(self, preset):
+        super().__init__()
+        self.preset = preset
+        self.store = RunStore()
+
+    def on_mount(self) -> None:
+        self.push_screen(TrainScreen(preset=self.preset))
+
+
+def status(screen) -> str:
+    return str(screen.query_one("#train-status", Static).render())
+
+
+async def ready(pilot) -> TrainScreen:
+    screen = pilot.app.screen
+    await wait_until(pilot, lambda: screen.ready)
+    await pilot.pause()
+    return screen
+
+
+@sync
+async def test_a_run_draws_points_fills_the_table_and_is_recorded():
+    app = TrainApp(FAST)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        assert not screen.query_one("#train-start", Button).disabled
+        await pilot.press("ctrl+s")
+        plot = screen.query_one("#train-loss", CurvePlot)
+        await wait_until(pilot, lambda: plot.point_count() >= 3)  # the plot gains points while it runs
+        await wait_until(pilot, lambda: not screen.running)
+        assert "finished" in status(screen)
+        table = screen.query_one(EpochTable)
+        assert table.row_count == 2
+        run = app.store.list_runs()[0]
+        assert run.status == "finished" and run.model == "softmax" and run.batch_size == 32
+        detail = app.store.get_run(run.id)
+        # what the screen shows is what the engine recorded
+        assert screen.steps[0] == [s[0] for s in detail.steps]
+        assert screen.steps[1] == pytest.approx([s[2] for s in detail.steps])
+        last = detail.epochs[-1]
+        assert table.get_row_at(1)[:4] == ["2", f"{last.train_loss:.4f}", f"{last.val_loss:.4f}",
+                                           f"{100 * last.val_acc:.1f}%"]
+        assert f"best val acc {100 * run.best_val_acc:.1f}%" in status(screen)
+
+
+@sync
+async def test_stop_is_honoured_within_a_second():
+    app = TrainApp({**FAST, "model": "lenet", "epochs": 50, "batch_size": 16, "lr": 0.9})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: screen.last_step is not None)
+        start = time.perf_counter()
+        await pilot.press("ctrl+x")
+        await wait_until(pilot, lambda: not screen.running, timeout=10)
+        took = time.perf_counter() - start
+        assert took < 1.0, f"stop took {took:.2f}s"
+        assert "stopped" in status(screen)
+        assert app.store.list_runs()[0].status == "cancelled"
+        assert not screen.query_one("#train-start", Button).disabled  # ready for another run
+
+
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("lr", "abc", "finite number > 0"),
+        ("lr", "-1", "finite number > 0"),
+        ("epochs", "0", "whole number >= 1"),
+        ("batch_size", "2.5", "whole number >= 1"),
+        ("epochs", "", "whole number >= 1"),
+    ],
+)
+@sync
+async def test_bad_values_are_flagged_inline_and_start_stays_disabled(field, value, words):
+    app = TrainApp(FAST)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        form = screen.query_one(TrainForm)
+        form.field(field).value = value
+        await pilot.pause()
+        assert form.field(field).has_class("-invalid")
+        assert words in str(screen.query_one("#form-error", Static).render())
+        assert screen.query_one("#train-start", Button).disabled
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not screen.running and app.store.list_runs() == []
+        form.field(field).value = str(FAST[field])
+        await pilot.pause()
+        assert not form.field(field).has_class("-invalid")
+        assert not screen.query_one("#train-start", Button).disabled
+
+
+@sync
+async def test_a_model_that_does_not_fit_the_data_is_flagged_on_the_model_field():
+    app = TrainApp({**FAST, "model": "lenet", "dataset": "moons"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        form = screen.query_one(TrainForm)
+        assert form.field("model").has_class("-invalid")
+        assert "lenet takes image data" in str(screen.query_one("#form-error", Static).render())
+        assert screen.query_one("#train-start", Button).disabled
+
+
+@sync
+async def test_divergence_shows_the_hint_and_the_app_stays_usable():
+    app = TrainApp({**FAST, "lr": 1e9, "epochs": 1})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not screen.running and app.store.list_runs())
+        assert "diverged" in status(screen) and "smaller learning rate" in status(screen)
+        assert app.store.list_runs()[0].status == "diverged"
+        screen.query_one(TrainForm).field("lr").value = "0.5"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not screen.running and len(app.store.list_runs()) == 2)
+        assert "finished" in status(screen)
+
+
+@sync
+async def test_out_of_memory_shows_the_hint(monkeypatch):
+    from tui_lab import training
+
+    def fake_train(config, cancel=None, checkpoint_path=None):
+        yield training.Failed("CUDA out of memory", training.OOM_HINT)
+
+    monkeypatch.setattr(training, "train", fake_train)
+    app = TrainApp(FAST)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not screen.running and app.store.list_runs())
+        assert "CUDA out of memory" in status(screen) and "lower the batch size" in status(screen)
+        assert app.store.list_runs()[0].status == "failed"
+        assert not screen.query_one("#train-start", Button).disabled
+
+
+@sync
+async def test_plots_redraw_at_a_bounded_rate(monkeypatch):
+    """However many steps arrive, the plots redraw at most ~10 times a second."""
+    redraws = []
+    real = CurvePlot.redraw
+    monkeypatch.setattr(CurvePlot, "redraw", lambda self: (redraws.append(time.perf_counter()), real(self)))
+    app = TrainApp({**FAST, "batch_size": 4, "epochs": 1})  # ~360 steps, a Step event every 10
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        redraws.clear()
+        start = time.perf_counter()
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not screen.running)
+        seconds = time.perf_counter() - start
+        steps = len(screen.steps[0])
+        assert steps >= 30
+        # two plots per redraw; one extra redraw at start and one at the end
+        assert len(redraws) / 2 <= seconds / train_screen.REDRAW_SECONDS + 3
