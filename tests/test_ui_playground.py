@@ -101,6 +101,23 @@ async def test_the_map_draws_the_frame_class_per_pixel_two_pixels_per_cell():
 
 
 @sync
+async def test_the_map_fills_the_terminal_and_follows_a_resize():
+    app = PlaygroundApp(XOR)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        assert (app.screen.frame.cols, app.screen.frame.rows) == (46, 40)  # 46x20 cells inside the border
+        await pilot.resize_terminal(120, 34)
+        await _settle(pilot)
+        await _settle(pilot)
+        frame = app.screen.frame
+        widget = app.screen.query_one(DecisionMap)
+        assert (frame.cols, frame.rows) == (widget.content_size.width, 2 * widget.content_size.height) == (86, 60)
+        assert frame.step == 0
+        b = frame.bounds
+        assert (b.xmax - b.xmin) / (b.ymax - b.ymin) == pytest.approx(86 / 60)  # square pixels
+
+
+@sync
 async def test_keys_change_the_network_and_activation_none_collapses_it():
     app = PlaygroundApp(XOR)
     async with app.run_test(size=(80, 24)) as pilot:

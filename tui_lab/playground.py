@@ -392,11 +392,13 @@ class Playground:
                               linear_layer_count(self.model), err)
 
     def run(self, steps: int | None = None, cancel: Any = None, cols: int = 46, rows: int = 40,
-            every: int = 10, min_interval: float = 0.0) -> Iterator[PlaygroundFrame]:
+            every: int = 10, min_interval: float = 0.0,
+            size: Callable[[], tuple[int, int]] | None = None) -> Iterator[PlaygroundFrame]:
         """Train `steps` more steps (config.steps by default), yielding a frame every `every` steps
         and at the end; stops early when `cancel` is set or training diverges.
 
-        min_interval paces the frames (seconds) so a learner can watch a fast run unfold.
+        min_interval paces the frames (seconds) so a learner can watch a fast run unfold; `size`,
+        when given, is asked for (cols, rows) before each frame (a map that can be resized).
         """
         target = self.step + (self.config.steps if steps is None else steps)
         is_cancelled = _cancel_check(cancel)
@@ -412,6 +414,8 @@ class Playground:
                 last = time.monotonic()
             if is_cancelled():
                 return
+            if size is not None:
+                cols, rows = size()
             yield self.frame(cols, rows)
 
 

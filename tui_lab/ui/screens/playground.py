@@ -23,7 +23,7 @@ from tui_lab import playground as pg
 from tui_lab.errors import DllabError
 from tui_lab.ui.widgets.decision_map import CLASS_COLOURS, DecisionMap
 
-MAP_COLS, MAP_ROWS = 46, 40  # pixels: 46 x 20 terminal cells inside the map's border
+MIN_COLS, MIN_ROWS = 8, 8  # pixels; the map is as large as the terminal allows (46 x 40 at 80x24)
 REPORT_EVERY = 10  # steps between frames
 WIDTHS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
 LRS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
@@ -69,6 +69,7 @@ class PlaygroundScreen(Screen):
         self.frame: pg.PlaygroundFrame | None = None
         self.training = False
         self._cancel = threading.Event()
+        self.map_size = (46, 40)  # (cols, pixel rows): read from the widget once laid out
 
     # ------------------------------------------------------------------ layout
 
@@ -87,7 +88,27 @@ class PlaygroundScreen(Screen):
         self.query_one("#pg-map").border_title = self.config.dataset
         self._draw_settings()
         self._draw_stats()
+        self.call_after_refresh(self._measure_and_start)
+
+    def _measure_and_start(self) -> None:
+        self._measure()
         self._start(train=False, new_session=True)
+
+    def _measure(self) -> bool:
+        """Fit the grid to the map widget: one column per cell, two pixel rows per cell."""
+        size = self.query_one("#pg-map", DecisionMap).content_size
+        new = (max(MIN_COLS, size.width), max(MIN_ROWS, 2 * size.height))
+        changed = new != self.map_size
+        self.map_size = new
+        return changed
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._resized)
+
+    def _resized(self) -> None:
+        # A running worker reads map_size before every frame; a stopped one is asked to redraw.
+        if self._measure() and not self.training and self.session is not None:
+            self._start(train=False)
 
     def on_unmount(self) -> None:
         self._cancel.set()
@@ -112,10 +133,10 @@ class PlaygroundScreen(Screen):
                 session = pg.Playground(config)  # loads the data (scikit-learn) the first time
                 self._post(self._set_session, session, cancel)
             if not train:
-                self._post(self._show, session.frame(MAP_COLS, MAP_ROWS), cancel)
+                self._post(self._show, session.frame(*self.map_size), cancel)
                 return
-            for frame in session.run(cancel=cancel, cols=MAP_COLS, rows=MAP_ROWS, every=REPORT_EVERY,
-                                     min_interval=self.FRAME_INTERVAL):
+            for frame in session.run(cancel=cancel, every=REPORT_EVERY, min_interval=self.FRAME_INTERVAL,
+                                     size=lambda: self.map_size):
                 self._post(self._show, frame, cancel)
         except DllabError as exc:
             self._post(self._show_error, str(exc), cancel)
