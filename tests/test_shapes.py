@@ -486,3 +486,28 @@ def test_counting_lines_add_up(spec):
             assert _evaluate(m.group(2)) == value, (row.name, line)
             checked += 1
     assert checked >= 4
+
+
+def test_half_precision_model_and_a_caught_exception_inside_forward():
+    half = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten()).to(torch.bfloat16)
+    result = trace_model(half, (1, 6, 6))
+    assert result.error is None and result.rows[-1].activation_bytes == 2 * 16 * 2
+
+    class Careful(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bad = nn.Linear(3, 4)
+            self.good = nn.Conv2d(1, 2, 3)
+
+        def forward(self, x):
+            try:
+                self.bad(x)  # raises: 6 features, not 3
+            except RuntimeError:
+                pass
+            return self.good(x)
+
+    result = trace_model(Careful(), (1, 6, 6))
+    assert result.error is None
+    good = next(r for r in result.rows if r.name == "good")
+    assert (good.depth, good.parent, good.output_shape) == (1, 0, (1, 2, 4, 4))
+    assert result.rows[0].output_shape == (1, 2, 4, 4)

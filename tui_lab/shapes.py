@@ -15,6 +15,9 @@ What is counted (say it wherever totals are shown, see `MAC_NOTE`):
 - Parameters of a row are all parameters of that module, recursively (trainable and frozen apart);
   totals count each parameter tensor once, however often its module is called.
 - Activation memory is the bytes of the tensors a module returns.
+- The model is traced in eval mode (batch 1 cannot pass BatchNorm in training mode), with zeros of
+  the model's dtype on the model's device; paths that only run in training (GoogLeNet's auxiliary
+  heads) do not appear.
 - Receptive field and jump (per spatial dimension) follow the conv/pool stack from the input
   (rf 1, jump 1): rf += (dilation*(k-1)) * jump, jump *= stride. Where branches meet (concatenation,
   residual addition) the larger field is kept.
@@ -486,6 +489,7 @@ class _Call:
     geometry: dict[str, Any] | None = None
     formula: tuple[str, ...] = ()
     counting: tuple[str, ...] = ()
+    exc: BaseException | None = None  # what this call's forward raised, if it did
     produced: list[Any] = field(default_factory=list)  # rf entries registered inside this call
 
 
@@ -519,7 +523,10 @@ def trace_model(model, input_shape: tuple[int, ...], *, name: str = "", batch_si
     names = {id(m): n for n, m in model.named_modules()}
     rf_map: dict[int, tuple[Any, tuple[int, ...], tuple[int, ...]]] = {}  # id -> (tensor, rf, jump)
 
-    x = torch.zeros(batch_size, *shape)
+    # match the model's own dtype and device (a half-precision or GPU model traces as it is)
+    first_param = next((p for p in model.parameters() if p.is_floating_point() and _numel(p)), None)
+    x = torch.zeros(batch_size, *shape, dtype=first_param.dtype if first_param is not None else torch.float32,
+                    device=first_param.device if first_param is not None else "cpu")
     if x.dim() >= 3:
         nd = x.dim() - 2
         rf_map[id(x)] = (x, (1,) * nd, (1,) * nd)
@@ -544,8 +551,18 @@ def trace_model(model, input_shape: tuple[int, ...], *, name: str = "", batch_si
         calls.append(call)
         stack.append(call)
 
+    raised: list[_Call] = []  # calls whose forward raised, innermost first
+
     def post_hook(module, args, kwargs, output):
+        # safety net: a call whose hooks never ran is dropped rather than misnesting the rest
+        while len(stack) > 1 and stack[-1].module is not module:
+            stack.pop()
         call = stack.pop()
+        active = sys.exc_info()[1]
+        if output is None and active is not None:  # always_call: this forward raised
+            call.exc = active
+            raised.append(call)
+            return None
         outs = _tensors(output)
         call.done = True
         call.output_shape = tuple(outs[0].shape) if outs else None
@@ -555,7 +572,10 @@ def trace_model(model, input_shape: tuple[int, ...], *, name: str = "", batch_si
             call.counting = _counting(module, call.input_tensor, outs[0] if outs else None, call.own_macs)
         except Exception:  # counting must never break a trace
             call.own_macs = 0
-        _receptive(call, module, outs[0] if outs else None, lookup_rf, rf_map, calls)
+        try:
+            _receptive(call, module, outs[0] if outs else None, lookup_rf, rf_map, calls)
+        except Exception:  # an unusual layer: no receptive field rather than a broken trace
+            call.rf = call.jump = None
         if stack:
             stack[-1].produced.extend(call.produced)
         call.input_tensor = None
@@ -563,8 +583,9 @@ def trace_model(model, input_shape: tuple[int, ...], *, name: str = "", batch_si
     handles = []
     for m in model.modules():
         handles.append(m.register_forward_pre_hook(pre_hook, with_kwargs=True))
-        handles.append(m.register_forward_hook(post_hook, with_kwargs=True))
+        handles.append(m.register_forward_hook(post_hook, with_kwargs=True, always_call=True))
     error: Mismatch | None = None
+    failing: _Call | None = None
     output_shape = None
     was_training = model.training
     model.eval()  # batch 1 through BatchNorm in training mode would fail; shapes are the same
@@ -574,14 +595,16 @@ def trace_model(model, input_shape: tuple[int, ...], *, name: str = "", batch_si
         outs = _tensors(out)
         output_shape = tuple(outs[0].shape[1:]) if outs else None
     except Exception as exc:  # the learner's model: report, never crash
-        failing = stack[-1] if stack else None
+        # the innermost layer that raised this very exception (re-raised as is on the way out)
+        same = [c for c in raised if c.exc is exc]
+        failing = same[0] if same else (raised[0] if raised else (stack[-1] if stack else None))
         error = _diagnose(failing, exc, calls)
     finally:
         for h in handles:
             h.remove()
         model.train(was_training)
 
-    rows = _rows(model, calls, failing_index=stack[-1].index if (error and stack) else None)
+    rows = _rows(model, calls, failing_index=failing.index if (error and failing) else None)
     trainable = sum(_numel(p) for p in model.parameters() if p.requires_grad)
     total = sum(_numel(p) for p in model.parameters())
     total_macs = sum(c.own_macs for c in calls)
