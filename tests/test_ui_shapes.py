@@ -214,3 +214,16 @@ async def test_a_crash_while_tracing_is_shown_not_fatal(monkeypatch):
         await settle(pilot)
         assert isinstance(app.screen, ShapesScreen)
         assert "error: RuntimeError: boom" in text_of(app.screen, "#shapes-title")
+
+
+@sync
+async def test_a_slow_old_trace_does_not_overwrite_a_newer_one():
+    app = ShapesApp({"model": "lenet"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.query_one("#shapes-input", Input).placeholder == "1x28x28"  # the default shown
+        before = text_of(screen, "#shapes-title")
+        screen._latest(screen._seq - 1, screen._show_error, "stale")
+        await pilot.pause()
+        assert text_of(screen, "#shapes-title") == before

@@ -60,6 +60,7 @@ class ShapesScreen(Screen):
         self.error_text: str | None = None
         self._visible: list[int] = []
         self._compared = False
+        self._seq = 0
 
     # ------------------------------------------------------------------ layout
 
@@ -106,19 +107,25 @@ class ShapesScreen(Screen):
     def _start_trace(self) -> None:
         model, shape, dataset = self._form()
         self.query_one("#shapes-title", Static).update(Text(f"tracing {model}…", style="dim"))
-        self._trace(model, shape, dataset)
+        self._seq += 1
+        self._trace(self._seq, model, shape, dataset)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _trace(self, model: str, shape: str, dataset: str) -> None:
-        # torch and the model are built here, off the UI thread
+    def _trace(self, seq: int, model: str, shape: str, dataset: str) -> None:
+        # torch and the model are built here, off the UI thread; a thread cannot be interrupted, so a
+        # slow trace that finishes after a newer one started is dropped by its sequence number
         try:
             from tui_lab.shapes import trace
 
             result = trace(model, shape or None, dataset)
         except DllabError as exc:
-            self.app.call_from_thread(self._show_error, str(exc))
+            self.app.call_from_thread(self._latest, seq, self._show_error, str(exc))
             return
-        self.app.call_from_thread(self._apply, result)
+        self.app.call_from_thread(self._latest, seq, self._apply, result)
+
+    def _latest(self, seq: int, callback, *args) -> None:
+        if seq == self._seq:
+            callback(*args)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # a bug in a traced model's code or in ours: say so and keep the screen alive
@@ -138,7 +145,10 @@ class ShapesScreen(Screen):
         self.notify(message, title="cannot trace", severity="error")
 
     def _apply(self, result) -> None:
+        from tui_lab.shapes import format_shape
+
         self.result = result
+        self.query_one("#shapes-input", Input).placeholder = format_shape(result.input_shape)
         self.error_text = None
         self.collapsed = set()
         self._draw_title()
