@@ -123,7 +123,8 @@ async def test_keys_change_the_network_and_activation_none_collapses_it():
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot)
         screen = app.screen
-        assert "relu bends the boundary" in _text(app, "#pg-note")
+        note = _text(app, "#pg-note")
+        assert "ReLU, max(0, x)" in note and "at 'none' every layer collapses" in note
         await pilot.press("A")  # relu -> none (the list wraps backwards)
         await _settle(pilot)
         assert screen.config.activation == "none"

@@ -30,6 +30,16 @@ LRS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 BATCHES = (0, 8, 32, 128)  # 0 = full batch
 OPTIMIZERS = ("adam", "sgd", "momentum", "rmsprop", "adagrad")
 
+ACTIVATION_NOTES = {
+    "relu": "ReLU, max(0, x): each unit folds the plane along a line, so the boundary is made of "
+            "straight pieces.",
+    "leakyrelu": "LeakyReLU: ReLU with slope 0.1 below 0, so no unit goes dead; straight pieces again.",
+    "elu": "ELU: x above 0, eˣ − 1 below; a smooth bend.",
+    "tanh": "tanh: a smooth S-curve in (−1, 1), centred on 0; smooth boundaries.",
+    "sigmoid": "sigmoid: an S-curve in (0, 1) whose slope is at most 0.25, so gradients shrink layer "
+               "by layer: deep sigmoid nets learn slowly.",
+}
+
 
 class PlaygroundScreen(Screen):
     """Train a small MLP on 2-D points and watch its decision boundary."""
@@ -242,8 +252,10 @@ class PlaygroundScreen(Screen):
                 (pg.boundary_text(f.collapse, f.num_classes), "dim"),
             )
         else:
-            note = Text(f"{c.activation} bends the boundary between the layers. Press a for activation "
-                        f"'none': every layer then collapses into one straight line.", style="dim")
+            note = Text.assemble(
+                ACTIVATION_NOTES.get(c.activation, ""),
+                (" Keys a / A change it; at 'none' every layer collapses into one straight line.", "dim"),
+            )
         self.query_one("#pg-note", Static).update(note)
 
     # ------------------------------------------------------------------ actions
