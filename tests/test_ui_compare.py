@@ -71,8 +71,7 @@ async def test_race_runs_shows_results_and_saves_a_group():
 
     app = CompareApp(SMALL)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("ctrl+s")
-        assert app.screen.running
+        await pilot.press("ctrl+s")  # a tiny race may already be over when the key press returns
         await _wait_done(pilot)
         screen = app.screen
         assert screen.status_of == ["finished", "finished"]
