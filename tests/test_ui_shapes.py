@@ -227,3 +227,18 @@ async def test_a_slow_old_trace_does_not_overwrite_a_newer_one():
         screen._latest(screen._seq - 1, screen._show_error, "stale")
         await pilot.pause()
         assert text_of(screen, "#shapes-title") == before
+
+
+@sync
+async def test_preset_depth_opens_folded():
+    app = ShapesApp({"model": "resnet", "depth": 1})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = table_of(app.screen)
+        assert table.row_count == sum(1 for r in app.screen.result.rows if r.depth <= 1) == 11
+        for _ in range(4):
+            await pilot.press("down")  # the first stage (a Sequential of two residual blocks)
+        await pilot.press("space")  # unfolding past the depth limit shows its blocks
+        assert table.row_count == 13
+        await pilot.press("e")
+        assert table.row_count == len(app.screen.result.rows)

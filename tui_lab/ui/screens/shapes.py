@@ -1,8 +1,10 @@
 """The shapes screen: a model traced layer by layer, with collapsible nesting and the size formulas.
 
 Built as `ShapesScreen(preset={"model": "lenet", "dataset": "digits", "input": "1x28x28"})` (input and
-dataset optional; `{"model": "inception-demo"}` opens one of `shapes.DEMOS`). Every number comes from
-`tui_lab.shapes.trace`, run in a thread worker; this screen only arranges and draws it.
+dataset optional; `{"model": "inception-demo"}` opens one of `shapes.DEMOS`; `"depth": N` opens folded
+to depth N; `"compare": ["conv3x3-demo", ...]` shows the models side by side). Keys: space/enter fold
+a block, +/- depth, c opens a conv/pool row in the conv screen, v side by side, m edits the model.
+Every number comes from `tui_lab.shapes`, run in a thread worker; this screen only arranges and draws.
 """
 
 from __future__ import annotations
@@ -48,14 +50,14 @@ class ShapesScreen(Screen):
         Binding("c", "open_conv", "Conv screen"),
         Binding("v", "compare", "Compare"),
         Binding("m", "focus_form", "Model"),
-        Binding("t", "focus_table", "Table", show=False),
     ]
 
     def __init__(self, preset: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.preset = dict(preset or {})
         self.result = None  # shapes.ShapeTrace
-        self.collapsed: set[int] = set()
+        self.collapsed: set[int] = set()  # blocks folded by hand
+        self.expanded: set[int] = set()  # blocks unfolded by hand past the depth limit
         self.max_depth: int | None = None
         self.error_text: str | None = None
         self._visible: list[int] = []
@@ -151,6 +153,7 @@ class ShapesScreen(Screen):
         self.query_one("#shapes-input", Input).placeholder = format_shape(result.input_shape)
         self.error_text = None
         self.collapsed = set()
+        self.expanded = set()
         self._draw_title()
         self._fill_table()
         if result.error is not None:
@@ -225,13 +228,17 @@ class ShapesScreen(Screen):
         title.append(f"  MACs {format_count(r.total_macs)}")
         self.query_one("#shapes-title", Static).update(title)
 
-    def _row_visible(self, row) -> bool:
-        if self.max_depth is not None and row.depth > self.max_depth:
+    def _is_open(self, row) -> bool:
+        """A block shows its layers unless folded by hand or by the depth limit (and not unfolded)."""
+        if row.index in self.collapsed:
             return False
-        parent = row.parent
+        return self.max_depth is None or row.depth < self.max_depth or row.index in self.expanded
+
+    def _row_visible(self, row) -> bool:
         rows = self.result.rows
+        parent = row.parent
         while parent is not None:
-            if parent in self.collapsed:
+            if not self._is_open(rows[parent]):
                 return False
             parent = rows[parent].parent
         return True
@@ -251,7 +258,7 @@ class ShapesScreen(Screen):
                 continue
             self._visible.append(row.index)
             if self._has_children(row):
-                folded = row.index in self.collapsed or (self.max_depth is not None and row.depth >= self.max_depth)
+                folded = not self._is_open(row)
                 marker = "▸ " if folded else "▾ "
             else:
                 marker = "  "
@@ -345,13 +352,12 @@ class ShapesScreen(Screen):
         row = self._selected()
         if row is None or row.is_leaf:
             return
-        if self.max_depth is not None and row.depth >= self.max_depth:
-            self.max_depth = row.depth + 1  # unfolding past the depth limit deepens it
-            self.collapsed.discard(row.index)
-        elif row.index in self.collapsed:
-            self.collapsed.discard(row.index)
-        else:
+        if self._is_open(row):
             self.collapsed.add(row.index)
+            self.expanded.discard(row.index)
+        else:
+            self.collapsed.discard(row.index)
+            self.expanded.add(row.index)  # open even past the depth limit
         self._refill_keeping(row.index)
 
     def action_depth(self, delta: int) -> None:
@@ -361,6 +367,8 @@ class ShapesScreen(Screen):
         current = deepest if self.max_depth is None else self.max_depth
         new = max(0, min(deepest, current + delta))
         self.max_depth = None if new >= deepest else new
+        self.expanded = set()
+        self.collapsed = set()
         row = self._selected()
         self._refill_keeping(row.index if row else 0)
         self.notify(f"depth {new}" + (" (all)" if self.max_depth is None else ""), timeout=1.5)
@@ -370,6 +378,7 @@ class ShapesScreen(Screen):
             return
         self.max_depth = None
         self.collapsed = set()
+        self.expanded = set()
         row = self._selected()
         self._refill_keeping(row.index if row else 0)
 
@@ -404,6 +413,3 @@ class ShapesScreen(Screen):
 
     def action_focus_form(self) -> None:
         self.query_one("#shapes-model", Input).focus()
-
-    def action_focus_table(self) -> None:
-        self.query_one("#shapes-table", DataTable).focus()
