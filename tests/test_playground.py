@@ -240,3 +240,38 @@ def test_bad_settings_name_the_field_and_what_is_allowed(preset, field, words):
         pg.config_from_preset(preset)
     assert err.value.field == field
     assert words in str(err.value)
+
+
+# --- plain-text faces -----------------------------------------------------------------------------
+
+
+def test_ascii_map_shows_regions_and_points_two_pixel_rows_a_line():
+    p = pg.Playground(pg.PlaygroundConfig("spirals", (8,), "relu", seed=2))
+    p.train(30)
+    frame = p.frame(30, 20)
+    lines = pg.ascii_map(frame)
+    assert len(lines) == 10 and all(len(line) == 30 for line in lines)
+    points = {}
+    for x, y, label in frame.points:
+        r, c = frame.bounds.cell_of(x, y, 30, 20)
+        points[(r // 2, c)] = label  # the last point drawn in a cell wins, as in the map
+    for r, line in enumerate(lines):
+        for c, ch in enumerate(line):
+            if (r, c) in points:
+                assert ch == "ox+"[points[(r, c)]]
+            else:
+                assert ch == ".-~"[frame.grid[2 * r][c]]
+    assert set("".join(lines)) <= set(".-~ox+")
+
+
+def test_frame_summary_is_json_and_matches_the_frame():
+    import json
+
+    frame = list(pg.train_playground(pg.PlaygroundConfig("xor", (4, 4), "none", steps=20), cols=6, rows=6))[-1]
+    data = json.loads(json.dumps(pg.frame_summary(frame)))
+    assert data["step"] == 20 and data["loss"] == frame.loss and data["accuracy"] == frame.accuracy
+    assert data["hidden"] == [4, 4] and data["linear"] is True and data["network"] == "2 → 4 → 4 → 2, none"
+    assert data["collapse"]["layers"] == 3 and data["collapse"]["weight"] == [list(r) for r in frame.collapse.weight]
+    assert data["collapse"]["boundary"] == pg.boundary_text(frame.collapse, 2)
+    relu = list(pg.train_playground(pg.PlaygroundConfig("xor", (4,), "relu", steps=10), cols=4, rows=4))[-1]
+    assert pg.frame_summary(relu)["collapse"] is None

@@ -466,9 +466,57 @@ def boundary_text(collapse: LinearCollapse, num_classes: int) -> str:
     return f"boundary {a:.2f}x {'+' if b >= 0 else '−'} {abs(b):.2f}y {'+' if c >= 0 else '−'} {abs(c):.2f} = 0"
 
 
+REGION_CHARS = ".-~:="  # class of the region, one per class
+POINT_CHARS = "ox+*#"  # label of a training point drawn on top
+
+
+def ascii_map(frame: PlaygroundFrame) -> list[str]:
+    """The decision map as plain text, two pixel rows per line like the screen's half blocks.
+
+    A region shows its class as . - ~ (class 0, 1, 2); a training point its label as o x +,
+    drawn on top (an 'x' among '.' is a misclassified point). For a CLI or a test.
+    """
+    rows, cols = frame.rows, frame.cols
+    marks: dict[tuple[int, int], int] = {}
+    for x, y, label in frame.points:
+        cell = frame.bounds.cell_of(x, y, cols, rows)
+        if cell is not None:
+            marks[(cell[0] // 2, cell[1])] = label
+    lines = []
+    for r in range(0, rows, 2):
+        line = []
+        for c in range(cols):
+            label = marks.get((r // 2, c))
+            if label is not None:
+                line.append(POINT_CHARS[label % len(POINT_CHARS)])
+            else:
+                line.append(REGION_CHARS[frame.grid[r][c] % len(REGION_CHARS)])
+        lines.append("".join(line))
+    return lines
+
+
+def frame_summary(frame: PlaygroundFrame) -> dict[str, Any]:
+    """The numbers of a frame as plain JSON-ready values (no grid): for `--json` output."""
+    c = frame.config
+    collapse = None
+    if frame.collapse is not None:
+        collapse = {"weight": [list(r) for r in frame.collapse.weight], "bias": list(frame.collapse.bias),
+                    "layers": frame.collapse.layers, "max_error": frame.collapse.max_error,
+                    "boundary": boundary_text(frame.collapse, frame.num_classes)}
+    b = frame.bounds
+    return {
+        "dataset": c.dataset, "hidden": list(c.hidden), "activation": c.activation, "optimizer": c.optimizer,
+        "lr": c.lr, "batch_size": c.batch_size, "seed": c.seed, "network": describe(c),
+        "step": frame.step, "loss": frame.loss, "accuracy": frame.accuracy, "val_accuracy": frame.val_accuracy,
+        "diverged": frame.diverged, "linear": c.is_linear, "collapse": collapse,
+        "bounds": [b.xmin, b.xmax, b.ymin, b.ymax], "cols": frame.cols, "rows": frame.rows,
+    }
+
+
 __all__ = [
     "DATASETS", "ACTIVATIONS", "OPTIMIZERS", "MAX_DEPTH", "MAX_WIDTH", "PRESET_KEYS",
     "PlaygroundConfig", "Bounds", "LinearCollapse", "PlaygroundFrame", "Playground",
     "validate", "config_from_preset", "describe", "data_bounds", "build_playground_model",
     "collapse_linear", "grid_points", "decision_grid", "train_playground", "boundary_text",
+    "ascii_map", "frame_summary",
 ]
