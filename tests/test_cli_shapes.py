@@ -124,3 +124,12 @@ def test_users_own_module_from_the_current_directory(tmp_path, monkeypatch):
     assert data["total_params"] == 8 * 3 * 9 + 8 + 1800 * 4 + 4
     result = run("cli_user_net:Nope")
     assert result.exit_code == 2 and "has no attribute 'Nope'" in result.stderr
+
+
+def test_explain_prints_the_arithmetic():
+    out = run("lenet", "--explain").stdout
+    assert "params = 6*1*5*5 + 6 = 156" in out
+    assert "MACs = 6x28x28 outputs * 1*5*5 = 117,600" in out
+    assert "H: floor((28 - 5 + 2*2) / 1) + 1 = 28" in out
+    assert "receptive field 16x16, jump 4x4" in out
+    assert "(Sigmoid)" not in out  # nothing to explain for an activation

@@ -60,6 +60,19 @@ def _render(trace: Any, depth: Optional[int]) -> None:
     console.print(f"[dim]{MAC_NOTE}[/dim]")
 
 
+def _render_explain(trace: Any, depth: Optional[int]) -> None:
+    for row in trace.visible_rows(depth):
+        lines = [*row.counting, *row.formula]
+        if row.receptive_field:
+            lines.append(f"receptive field {'x'.join(map(str, row.receptive_field))}, "
+                         f"jump {'x'.join(map(str, row.jump))}")
+        if not (row.counting or row.formula) or not row.is_leaf:
+            continue
+        typer.echo(f"{row.name or '(model)'} ({row.type})")
+        for line in lines:
+            typer.echo(f"    {line}")
+
+
 def _render_error(trace: Any) -> None:
     from tui_lab.shapes import format_shape
 
@@ -119,6 +132,8 @@ def register(app: typer.Typer) -> None:
         dataset: str = typer.Option("digits", "--dataset", "-d", help="data set a zoo model is sized for"),
         depth: Optional[int] = typer.Option(None, "--depth", help="show rows nested at most this deep (0 = model)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+        explain: bool = typer.Option(False, "--explain", help="print each layer's size formula and how its "
+                                     "params and MACs add up"),
         vs: Optional[List[str]] = typer.Option(
             None, "--vs", help="another model to line up against (repeat); same --input and --dataset"),
     ) -> None:
@@ -138,6 +153,8 @@ def register(app: typer.Typer) -> None:
             print_json(data)
         else:
             _render(result, depth)
+            if explain:
+                _render_explain(result, depth)
             if others:
                 _render_compare((_as_compare(result), *others))
             elif comparison_group(model):
