@@ -198,6 +198,24 @@ async def test_bad_preset_shows_an_error_and_escape_leaves():
         assert not isinstance(app.screen, PlaygroundScreen)
 
 
+@sync
+async def test_a_failure_in_the_worker_is_shown_and_the_screen_goes_on(monkeypatch):
+    def broken(self, n):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pg.Playground, "train", broken)
+    app = PlaygroundApp(XOR)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("space")
+        await _settle(pilot)
+        assert "error: RuntimeError: boom" in _text(app, "#pg-title")
+        assert not app.screen.training and app.screen.frame.step == 0
+        await pilot.press("a")  # a new setting clears the error
+        await _settle(pilot)
+        assert "error" not in _text(app, "#pg-title")
+
+
 def test_snapshot_spirals_before_training(snap_compare):
     async def run_before(pilot):
         await _settle(pilot)

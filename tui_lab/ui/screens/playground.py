@@ -150,6 +150,8 @@ class PlaygroundScreen(Screen):
                 self._post(self._show, frame, cancel)
         except DllabError as exc:
             self._post(self._show_error, str(exc), cancel)
+        except Exception as exc:  # a bug or a torch failure: say so on screen, keep the app alive
+            self._post(self._show_error, f"{type(exc).__name__}: {exc}", cancel)
         finally:
             self._post(self._finished, cancel)
 
