@@ -76,6 +76,13 @@ async def test_stepping_shows_torch_points_and_velocity():
         velocity = tuple(opt.state[w]["momentum_buffer"].tolist())
         assert f"vel {_pair(velocity)}" in legend
         assert "step 4/20" in _text(app, "#ls-title")
+        # 'o' shows each optimizer's update rule in the status line, then the note again
+        await pilot.press("o")
+        assert "sgd: w ← w − η·g" in _text(app, "#ls-status")
+        await pilot.press("o")
+        assert "momentum: v ← μ·v + g" in _text(app, "#ls-status")
+        await pilot.press("o")
+        assert "zig-zags" in _text(app, "#ls-status")
         # the plot draws both heads where the paths are at this frame
         plot = screen.query_one(LandscapeCanvas)
         grid = plot.grid()

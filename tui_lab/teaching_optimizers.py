@@ -240,6 +240,16 @@ class Adam(TeachingOptimizer):
 
 
 TEACHING_NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+# each optimizer's update in one line, for screens (g: gradient, η: lr, μ: momentum)
+UPDATE_RULES = {
+    "sgd": SGD.rule,
+    "momentum": Momentum.rule,
+    "nesterov": "v ← μ·v + g;  w ← w − η·(g + μ·v)",
+    "adagrad": AdaGrad.rule,
+    "rmsprop": RMSProp.rule,
+    "adam": Adam.rule,
+    "adamw": "w ← w − η·λ·w;  then Adam's step",
+}
 MOMENTUM_NAMES = ("momentum", "nesterov")  # momentum 0.9 unless set
 DEFAULT_MOMENTUM = 0.9
 

@@ -123,6 +123,7 @@ class LandscapeScreen(Screen):
         Binding("f", "next_function", "Function"),
         Binding("right_square_bracket", "scale_lr(2.0)", "lr×2"),
         Binding("t", "toggle_engine", "torch/by hand", show=False),
+        Binding("o", "show_rule", "Rule", show=False),
         Binding("left_square_bracket", "scale_lr(0.5)", "lr÷2", show=False),
     ]
 
@@ -144,6 +145,7 @@ class LandscapeScreen(Screen):
         self.playing = False
         self.speed_i = 2
         self._timer = None
+        self.rule_index = -1  # which optimizer's update rule the status line shows; -1: the function's note
 
     # ------------------------------------------------------------------ layout
 
@@ -201,7 +203,18 @@ class LandscapeScreen(Screen):
         )
         self.query_one("#ls-plot", LandscapeCanvas).show(run.function, run, self.frame)
         self.query_one("#ls-legend", Static).update(self._legend(run))
-        self.query_one("#ls-status", Static).update(Text(land.note, style="italic"))
+        self.query_one("#ls-status", Static).update(self._status_text(run, land))
+
+    def _status_text(self, run: ls.LandscapeRun, land: ls.Landscape) -> Text:
+        if 0 <= self.rule_index < len(run.trajectories):
+            from tui_lab.teaching_optimizers import UPDATE_RULES  # torch is loaded by now
+
+            k = self.rule_index
+            name = run.trajectories[k].optimizer
+            return Text.assemble((f"{ls.MARKERS[k % len(ls.MARKERS)]} {name}: ",
+                                  Style(color=PATH_COLORS[k % len(PATH_COLORS)], bold=True)),
+                                 UPDATE_RULES.get(name, ""))
+        return Text(land.note, style="italic")
 
     def _legend(self, run: ls.LandscapeRun) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -229,7 +242,7 @@ class LandscapeScreen(Screen):
         text.append("◎ start" + ("  ✕ minimum" if land.minimum else "") + "\n", "dim")
         by = "torch.optim" if self.engine == "torch" else "hand-written optimizers"
         text.append(f"paths by {by}\n", "dim")
-        text.append("[ ] lr ÷2 ×2 · t by hand", "dim")
+        text.append("[ ] lr · t by hand · o rule", "dim")
         return text
 
     # ------------------------------------------------------------------ actions
@@ -295,6 +308,15 @@ class LandscapeScreen(Screen):
             return
         self.lrs = [lr * factor for lr in self.lrs or []] or None
         self._restart()
+
+    def action_show_rule(self) -> None:
+        """Cycle the status line through each optimizer's update rule, then back to the note."""
+        if self.run is None:
+            return
+        self.rule_index += 1
+        if self.rule_index >= len(self.run.trajectories):
+            self.rule_index = -1
+        self.refresh_view()
 
     def action_toggle_engine(self) -> None:
         """Recompute with the hand-written optimizers (or back): the paths should not move."""
