@@ -7,6 +7,8 @@ import functools
 import time
 from pathlib import Path
 
+import sklearn.datasets  # noqa: F401  (the digits data set needs it; import once, not mid-test)
+
 LESSONS = {
     "01-softmax.md": '''+++
 id = "softmax-digits"
