@@ -225,27 +225,12 @@ def _demo_modules():
     from torch import nn
     import torch
 
-    class InceptionDemo(nn.Module):
-        """GoogLeNet's Inception (3a) as in the seeds: 192 -> 64 + 128 + 32 + 32 = 256 channels."""
+    from tui_lab.models import Inception
 
-        def __init__(self, in_channels=192, c1=64, c2=(96, 128), c3=(16, 32), c4=32, bias=False):
-            super().__init__()
-            self.p1_1 = nn.Conv2d(in_channels, c1, 1, bias=bias)
-            self.p2_1 = nn.Conv2d(in_channels, c2[0], 1, bias=bias)
-            self.p2_2 = nn.Conv2d(c2[0], c2[1], 3, padding=1, bias=bias)
-            self.p3_1 = nn.Conv2d(in_channels, c3[0], 1, bias=bias)
-            self.p3_2 = nn.Conv2d(c3[0], c3[1], 5, padding=2, bias=bias)
-            self.p4_1 = nn.MaxPool2d(3, stride=1, padding=1)
-            self.p4_2 = nn.Conv2d(in_channels, c4, 1, bias=bias)
-            self.relu = nn.ReLU()
-
-        def forward(self, x):
-            r = self.relu
-            p1 = r(self.p1_1(x))
-            p2 = r(self.p2_2(r(self.p2_1(x))))
-            p3 = r(self.p3_2(r(self.p3_1(x))))
-            p4 = r(self.p4_2(self.p4_1(x)))
-            return torch.cat((p1, p2, p3, p4), dim=1)
+    def InceptionDemo():
+        """GoogLeNet's Inception (3a) as in the seeds: 192 -> 64 + 128 + 32 + 32 = 256 channels, weights
+        only (bias=False), the way the seeds' table counts them."""
+        return Inception(192, 64, (96, 128), (16, 32), 32, bias=False)
 
     class MismatchLeNet(nn.Module):
         """LeNet-5 as drawn for 32x32 inputs (no padding, Linear(400, 120)): fed 28x28 it breaks."""
