@@ -103,6 +103,29 @@ async def test_an_error_is_shown_on_one_line_and_the_screen_survives():
 
 
 @sync
+async def test_run_all_marks_every_cell_and_sums_up():
+    app = SnippetsApp(CELLS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await press_and_wait(pilot, "ctrl+t")
+        assert sorted(screen.results) == [0, 1, 2] and screen.running is None
+        assert text(screen, "#snippets-status") == "Ran all 3 cells: 2 as expected, 1 not"
+        marks = [str(screen.query_one(OptionList).get_option_at_index(i).prompt)[0] for i in range(3)]
+        assert marks == ["✓", "!", "✓"]
+        assert text(screen, "#snippets-output") == "2"
+
+
+@sync
+async def test_run_all_on_a_real_lesson_matches_every_expected_output():
+    app = SnippetsApp({"lesson": "conv-padding-stride"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await press_and_wait(pilot, "ctrl+t")
+        count = len(find_lesson("conv-padding-stride").cells)
+        assert text(screen, "#snippets-status") == f"Ran all {count} cells: {count} as expected, 0 not"
+
+
+@sync
 async def test_list_navigation_by_keyboard_changes_the_cell():
     app = SnippetsApp(CELLS)
     async with app.run_test(size=(80, 24)) as pilot:

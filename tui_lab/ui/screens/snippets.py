@@ -63,16 +63,26 @@ def _first_line(code: str) -> str:
     return code.strip().splitlines()[0] if code.strip() else "(empty)"
 
 
+def _run_safely(code: str) -> CellResult:
+    from tui_lab.lessons import run_cell
+
+    try:
+        return run_cell(code)
+    except Exception as exc:  # run_cell reports cell errors itself; this guards against a bug
+        return CellResult("", f"{type(exc).__name__}: {exc}")
+
+
 class SnippetsScreen(Screen):
     """Pick a cell, edit it, run it (Ctrl+R) and compare its output with the lesson's."""
 
     CSS_PATH = "snippets.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("ctrl+r", "run_cell", "Run cell"),
+        Binding("ctrl+r", "run_cell", "Run"),
         Binding("ctrl+n", "next_cell", "Next cell"),
         Binding("ctrl+b", "previous_cell", "Prev cell"),
-        Binding("ctrl+o", "reset_cell", "Original code"),
+        Binding("ctrl+t", "run_all", "Run all"),
+        Binding("ctrl+o", "reset_cell", "Reset"),
     ]
 
     def __init__(self, preset: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -248,22 +258,43 @@ class SnippetsScreen(Screen):
         self._show_result(index)
         self._run(index, self.codes[index])
 
+    def action_run_all(self) -> None:
+        if not self.cells or self.running is not None:
+            return
+        self.running = 0
+        self._refresh_option(0)
+        self._show_result(self.current)
+        self._run_all(list(enumerate(self.codes)))
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="snippets")
     def _run(self, index: int, code: str) -> None:
-        from tui_lab.lessons import run_cell
+        self.app.call_from_thread(self._finished, index, code, _run_safely(code))
 
-        try:
-            result = run_cell(code)
-        except Exception as exc:  # run_cell reports cell errors itself; this is a bug guard
-            result = CellResult("", f"{type(exc).__name__}: {exc}")
-        self.app.call_from_thread(self._finished, index, code, result)
+    @work(thread=True, exclusive=True, exit_on_error=False, group="snippets")
+    def _run_all(self, jobs: list[tuple[int, str]]) -> None:
+        for position, (index, code) in enumerate(jobs):
+            result = _run_safely(code)
+            following = jobs[position + 1][0] if position + 1 < len(jobs) else None
+            self.app.call_from_thread(self._finished, index, code, result, following)
+        self.app.call_from_thread(self._all_finished)
 
-    def _finished(self, index: int, code: str, result: CellResult) -> None:
-        self.running = None
+    def _finished(self, index: int, code: str, result: CellResult, following: int | None = None) -> None:
+        self.running = following
         self.results[index] = (code, result)
         self._refresh_option(index)
-        if index == self.current:
-            self._show_result(index)
+        if following is not None:
+            self._refresh_option(following)
+        if self.current in (index, following):
+            self._show_result(self.current)
+
+    def _all_finished(self) -> None:
+        passed = sum(
+            1 for i, (code, result) in self.results.items() if result.matches(self.cells[i].expected)
+        )
+        style = "green" if passed == len(self.cells) else "red"
+        self.query_one("#snippets-status", Static).update(
+            Text(f"Ran all {len(self.cells)} cells: {passed} as expected, {len(self.cells) - passed} not", style=style)
+        )
 
     def action_back(self) -> None:
         go_back = getattr(self.app, "go_back", None)
