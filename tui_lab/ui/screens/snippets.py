@@ -3,6 +3,7 @@
 Built as `SnippetsScreen(preset={"lesson": "<id>"})` or `SnippetsScreen(preset={"cells": [...]})`
 (each cell a code string or `{"code": ..., "expected": ...}`). Each run is a fresh namespace, as in
 `dllab lessons --check` (see `tui_lab.lessons`); the learner can edit a cell and rerun it.
+Keys: Ctrl+R runs the cell, Ctrl+T runs them all, Ctrl+N / Ctrl+B move between cells, Ctrl+O resets.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def _run_safely(code: str) -> CellResult:
 
 
 class SnippetsScreen(Screen):
-    """Pick a cell, edit it, run it (Ctrl+R) and compare its output with the lesson's."""
+    """Pick a cell, edit it, run it (Ctrl+R, or all with Ctrl+T) and compare with the lesson's output."""
 
     CSS_PATH = "snippets.tcss"
     BINDINGS = [
