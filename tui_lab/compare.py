@@ -6,8 +6,9 @@
 
 Every run starts from the same initial weights (one model, copied) and sees the same batches in the
 same order (one shuffle shared by all, the same as `training.train` uses for that seed). The runs
-advance round-robin, one step each in turn, so their curves race live; a run that diverges stops
-alone. Built from the training engine's pieces: data on the device, the model zoo, the loss, evaluate.
+advance round-robin, a reporting window (`report_every` steps; 1 for strict step-by-step) each in
+turn, so every report has all runs at the same step and their curves race live; a run that
+diverges stops alone. Built from the training engine's pieces: data on the device, the model zoo, the loss, evaluate.
 `record_compare` writes the runs to the run store as one group.
 """
 
@@ -291,6 +292,7 @@ class _Runner:
     first_t: Any = None
     limit_t: Any = None
     first_bad: Any = None
+    step_t: Any = None  # this run's step count, on the device
     window_steps: int = 0
     window_time: float = 0.0
     epoch_time: float = 0.0
@@ -346,8 +348,7 @@ def _race(configs, device: str, device_name: str, data, cancel: threading.Event)
     def results(final: str) -> tuple[RunResult, ...]:
         return tuple(r.result(final if r.status == "running" else None) for r in runners)
 
-    global_step = 0
-    step_t = zeros(torch.int64)  # the global step, on the device: marks where a run first went bad
+    global_step = 0  # steps every live run has taken
     for epoch in range(1, cfg0.epochs + 1):
         perm = torch.randperm(n, generator=shuffle).to(device)
         for r in runners:
@@ -355,63 +356,70 @@ def _race(configs, device: str, device_name: str, data, cancel: threading.Event)
                 r.model.train()
                 r.loss_sum, r.correct, r.window = zeros(), zeros(torch.int64), zeros()
                 r.window_steps, r.window_time, r.epoch_time = 0, r.clock.read(), r.clock.read()
-        for i in range(steps_per_epoch):
+        for w0 in range(0, steps_per_epoch, cfg0.report_every):
+            # One turn per reporting window: each run takes the window's steps, then the next run.
+            # The curves still move together (every report has all runs at the same step), and each
+            # model stays in the cache for its whole turn instead of being evicted every step.
+            window = range(w0, min(w0 + cfg0.report_every, steps_per_epoch))
+            batches = [(data.train_x[idx], data.train_y[idx]) for idx in (perm[i * bs:(i + 1) * bs] for i in window)]
+            for r in runners:
+                if r.status != "running":
+                    continue
+                try:
+                    for xb, yb in batches:
+                        if cancel.is_set():
+                            break
+                        r.clock.start()
+                        out = r.model(xb)
+                        loss = loss_fn(out.float(), yb)
+                        r.optimizer.zero_grad(set_to_none=True)
+                        loss.backward()
+                        r.optimizer.step()
+                        lv = loss.detach().float()
+                        r.loss_sum += lv * yb.shape[0]
+                        if task == "classification":
+                            r.correct += (out.argmax(dim=1) == yb).sum()
+                        if r.first_t is None:
+                            r.first_t = lv.clone()
+                            r.limit_t = EXPLODE_FACTOR * r.first_t.abs().nan_to_num(1.0).clamp_min(1.0)
+                            r.first_bad = torch.full((), -1, device=device, dtype=torch.int64)
+                            r.step_t = zeros(torch.int64)
+                        r.step_t += 1
+                        r.window += lv
+                        r.first_bad = torch.where((r.first_bad < 0) & ~(lv.abs() <= r.limit_t), r.step_t, r.first_bad)
+                        r.clock.stop()
+                        r.window_steps += 1
+                        r.examples += yb.shape[0]
+                except Exception as exc:  # one broken run must not stop the race
+                    yield fail(r, exc)
             if cancel.is_set():
                 for r in runners:
                     r.clock.read()
                 yield CompareCancelled(results("cancelled"), time.perf_counter() - t_start)
                 return
-            idx = perm[i * bs:(i + 1) * bs]
-            xb, yb = data.train_x[idx], data.train_y[idx]
-            global_step += 1
-            step_t += 1
-            for r in runners:
-                if r.status != "running":
+            global_step += len(window)
+            i = window[-1]
+            live = [r for r in runners if r.status == "running" and r.window_steps]
+            if not live:
+                continue
+            # one host sync for all runs: [mean window loss, first bad step, first loss] each
+            values = torch.stack([torch.stack([r.window / r.window_steps, r.first_bad.float(), r.first_t])
+                                  for r in live]).tolist()
+            for r, (mean_loss, bad, first) in zip(live, values):
+                if r.initial is None:
+                    r.initial = first
+                    yield InitialLoss(r.index, first)
+                if bad >= 0 or not math.isfinite(mean_loss):
+                    at = int(bad) if bad >= 0 else global_step
+                    r.status, r.message = "diverged", divergence_message(at, mean_loss, r.cfg.lr)
+                    r.model = r.optimizer = None  # free it: the others carry on
+                    yield RunDiverged(r.index, epoch, at, mean_loss, r.message)
                     continue
-                try:
-                    r.clock.start()
-                    out = r.model(xb)
-                    loss = loss_fn(out.float(), yb)
-                    r.optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    r.optimizer.step()
-                    lv = loss.detach().float()
-                    r.loss_sum += lv * yb.shape[0]
-                    if task == "classification":
-                        r.correct += (out.argmax(dim=1) == yb).sum()
-                    if r.first_t is None:
-                        r.first_t = lv.clone()
-                        r.limit_t = EXPLODE_FACTOR * r.first_t.abs().nan_to_num(1.0).clamp_min(1.0)
-                        r.first_bad = torch.full((), -1, device=device, dtype=torch.int64)
-                    r.window += lv
-                    r.first_bad = torch.where((r.first_bad < 0) & ~(lv.abs() <= r.limit_t), step_t, r.first_bad)
-                    r.clock.stop()
-                    r.window_steps += 1
-                    r.examples += yb.shape[0]
-                except Exception as exc:  # one broken run must not stop the race
-                    yield fail(r, exc)
-            if (i + 1) % cfg0.report_every == 0 or i == steps_per_epoch - 1:
-                live = [r for r in runners if r.status == "running" and r.window_steps]
-                if not live:
-                    continue
-                # one host sync for all runs: [mean window loss, first bad step, first loss] each
-                values = torch.stack([torch.stack([r.window / r.window_steps, r.first_bad.float(), r.first_t])
-                                      for r in live]).tolist()
-                for r, (mean_loss, bad, first) in zip(live, values):
-                    if r.initial is None:
-                        r.initial = first
-                        yield InitialLoss(r.index, first)
-                    if bad >= 0 or not math.isfinite(mean_loss):
-                        at = int(bad) if bad >= 0 else global_step
-                        r.status, r.message = "diverged", divergence_message(at, mean_loss, r.cfg.lr)
-                        r.model = r.optimizer = None  # free it: the others carry on
-                        yield RunDiverged(r.index, epoch, at, mean_loss, r.message)
-                        continue
-                    now = r.clock.read()
-                    yield RunStep(r.index, epoch, i + 1, global_step, mean_loss,
-                                  r.window_steps * bs / max(now - r.window_time, 1e-9))
-                    r.window.zero_()
-                    r.window_steps, r.window_time = 0, now
+                now = r.clock.read()
+                yield RunStep(r.index, epoch, i + 1, global_step, mean_loss,
+                              r.window_steps * bs / max(now - r.window_time, 1e-9))
+                r.window.zero_()
+                r.window_steps, r.window_time = 0, now
         for r in runners:
             if r.status != "running":
                 continue
