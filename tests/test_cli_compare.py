@@ -86,6 +86,8 @@ def test_landscape_text_has_table_and_plot():
         (["landscape", "bowl", "--steps", "many"], "steps"),
         (["landscape", "bowl", "--start", "1;2"], "start"),
         (["landscape", "bowl", "--momentum", "2"], "momentum"),
+        (["landscape", "bowl", "--width", "wide"], "width"),
+        (["landscape", "bowl", "--height", "1"], "height"),
     ],
 )
 def test_landscape_bad_input_exits_2_with_one_line(args, needle):

@@ -41,6 +41,18 @@ def _parse_momentum(text: str | None) -> float | None:
     return value
 
 
+def _size(field: str, text: str, most: int) -> int:
+    from tui_lab.errors import ConfigError
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 2 <= value <= most:
+        raise ConfigError(field, f"must be a whole number from 2 to {most}, got {text!r}")
+    return value
+
+
 def _fmt(v: float) -> str:
     import math
 
@@ -59,8 +71,8 @@ def landscape(
     start: Optional[str] = typer.Option(None, "--start", help="start point X,Y (default: per function), e.g. --start=-5,-2"),
     momentum: Optional[str] = typer.Option(None, "--momentum", help="momentum for momentum/nesterov (default 0.9)"),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="draw the paths over ASCII contours"),
-    width: int = typer.Option(64, "--width", help="plot width in characters"),
-    height: int = typer.Option(20, "--height", help="plot height in characters"),
+    width: str = typer.Option("64", "--width", help="plot width in characters, 2..400"),
+    height: str = typer.Option("20", "--height", help="plot height in characters, 2..200"),
     json_out: bool = typer.Option(False, "--json", help="print one JSON object instead of text"),
 ) -> None:
     """Run optimizers on a 2-D function from one start point and show their paths."""
@@ -68,6 +80,7 @@ def landscape(
         from tui_lab.landscapes import ASCII_MARKERS, canvas, canvas_text, get_landscape, run_landscape, sample_grid
 
         land = get_landscape(function)
+        plot_w, plot_h = _size("width", width, 400), _size("height", height, 200)
         run = run_landscape(land.name, _split(optimizers), _parse_lrs(lr), steps, start, momentum=_parse_momentum(momentum))
     if json_out:
         print_json(run.to_json())
@@ -89,7 +102,7 @@ def landscape(
     console.print(table)
     if plot:
         with user_errors():
-            grid = sample_grid(land.name, width, height, n_bands=6)
+            grid = sample_grid(land.name, plot_w, plot_h, n_bands=6)
         (x0, x1), (y0, y1) = grid.x_range, grid.y_range
         typer.echo(f"y {y1:g}")
         typer.echo(canvas_text(canvas(grid, run, ascii_only=True)))
