@@ -158,3 +158,29 @@ def test_bad_model_for_data_fails_before_loading():
         compare(CompareConfig(runs=(RunSetting("sgd"),), **{**SMALL, "model": "lenet", "dataset": "spirals",
                                                            "model_options": {}}))
     assert info.value.field == "model"
+
+
+def test_a_run_that_raises_fails_alone(monkeypatch, tmp_path):
+    import tui_lab.optimizers as registry
+    from tui_lab.compare import RunFailed
+    from tui_lab.runs import RunStore
+
+    real = registry.make_optimizer
+
+    def flaky(name, params, *args, **kwargs):
+        opt = real(name, params, *args, **kwargs)
+        if name == "adagrad":
+            def broken_step(*a, **k):
+                raise RuntimeError("simulated kernel failure")
+            opt.step = broken_step
+        return opt
+
+    monkeypatch.setattr(registry, "make_optimizer", flaky)
+    store = RunStore(tmp_path / "runs.sqlite3")
+    cfg = CompareConfig(runs=settings_from_lists(["sgd", "adagrad", "adam"]), **SMALL)
+    events = list(record_compare(store, compare(cfg), group_id="g"))
+    failed = [e for e in events if isinstance(e, RunFailed)]
+    assert [f.run for f in failed] == [1] and "simulated kernel failure" in failed[0].message
+    assert [r.status for r in events[-1].results] == ["finished", "failed", "finished"]
+    by_optimizer = {r.optimizer: r.status for r in store.list_runs(group_id="g")}
+    assert by_optimizer == {"sgd": "finished", "adagrad": "failed", "adam": "finished"}

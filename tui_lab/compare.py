@@ -266,10 +266,11 @@ class _Clock:
 
     def read(self) -> float:
         """Seconds so far (syncs on CUDA: call at reporting time only)."""
-        if self._pending:
-            self._pending[-1][1].synchronize()
-            self.total += sum(a.elapsed_time(b) for a, b in self._pending) / 1000.0
-            self._pending.clear()
+        done = [(a, b) for a, b in self._pending if b is not None]  # a step that raised has no end
+        if done:
+            done[-1][1].synchronize()
+            self.total += sum(a.elapsed_time(b) for a, b in done) / 1000.0
+        self._pending.clear()
         return self.total
 
 
