@@ -155,3 +155,17 @@ def test_compare_bad_input_exits_2_with_one_line(args, needle):
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {needle}:")
+
+
+def test_compare_that_cannot_start_exits_1_with_one_line(monkeypatch, one_thread):
+    import tui_lab.training as training
+
+    def no_memory(*args, **kwargs):
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(training, "init_model", no_memory)
+    result = runner.invoke(app, ["compare", "-m", "softmax", "-e", "1", "--device", "cpu", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {"runs": []}
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: RuntimeError: CUDA out of memory")

@@ -184,3 +184,19 @@ def test_a_run_that_raises_fails_alone(monkeypatch, tmp_path):
     assert [r.status for r in events[-1].results] == ["finished", "failed", "finished"]
     by_optimizer = {r.optimizer: r.status for r in store.list_runs(group_id="g")}
     assert by_optimizer == {"sgd": "finished", "adagrad": "failed", "adam": "finished"}
+
+
+def test_models_that_cannot_be_built_end_the_race_with_one_event(monkeypatch, tmp_path):
+    import tui_lab.training as training
+    from tui_lab.compare import CompareFailed
+    from tui_lab.runs import RunStore
+
+    def no_memory(*args, **kwargs):
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(training, "init_model", no_memory)
+    store = RunStore(tmp_path / "runs.sqlite3")
+    events = list(record_compare(store, compare(CompareConfig(runs=settings_from_lists(["sgd", "adam"]), **SMALL))))
+    assert len(events) == 1 and isinstance(events[0], CompareFailed)
+    assert "out of memory" in events[0].message and "fewer optimizers" in events[0].hint
+    assert store.list_runs() == []

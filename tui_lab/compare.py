@@ -208,7 +208,16 @@ class CompareCancelled:
         return {"runs": [r.to_json() for r in self.results]}
 
 
-CompareEvent = CompareStarted | InitialLoss | RunStep | RunEpoch | RunDiverged | RunFailed | CompareFinished | CompareCancelled
+@dataclass(frozen=True)
+class CompareFailed:
+    """The race could not start (no run was created): building the K models failed."""
+
+    message: str
+    hint: str
+
+
+CompareEvent = (CompareStarted | InitialLoss | RunStep | RunEpoch | RunDiverged | RunFailed | CompareFinished
+                | CompareCancelled | CompareFailed)
 
 
 # --- the race ----------------------------------------------------------------------------------
@@ -320,12 +329,22 @@ def _race(configs, device: str, device_name: str, data, cancel: threading.Event)
     task = data.info.task
     loss_fn = loss_for_task(task)
     t_start = time.perf_counter()
-    base = init_model(cfg0, data.info, device)  # seeded: the weights `train` would start from
     runners: list[_Runner] = []
-    for k, cfg in enumerate(configs):
-        model = copy.deepcopy(base) if k < len(configs) - 1 else base
-        opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, cfg.momentum)
-        runners.append(_Runner(k, cfg, model, opt, _Clock(device)))
+    try:
+        base = init_model(cfg0, data.info, device)  # seeded: the weights `train` would start from
+        for k, cfg in enumerate(configs):
+            model = copy.deepcopy(base) if k < len(configs) - 1 else base
+            opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, cfg.momentum)
+            runners.append(_Runner(k, cfg, model, opt, _Clock(device)))
+    except Exception as exc:  # e.g. K models do not fit in GPU memory: say so, do not crash the caller
+        runners.clear()
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        oom = "out of memory" in text.lower()
+        if oom and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        yield CompareFailed(f"{type(exc).__name__}: {text}",
+                            OOM_HINT + " or race fewer optimizers" if oom else "the models could not be built")
+        return
 
     n = data.train_x.shape[0]
     bs = min(cfg0.batch_size, n)

@@ -165,8 +165,12 @@ def compare_command(
     except KeyboardInterrupt:
         cancel.set()
         raise fail(f"cancelled (Ctrl-C); the runs so far are kept as group {group}", 130) from None
+    from tui_lab.compare import CompareFailed
+
     if as_json:
-        print_json(final.to_json() if final is not None else {"runs": []})
+        print_json(final.to_json() if final is not None and not isinstance(final, CompareFailed) else {"runs": []})
+    if isinstance(final, CompareFailed):
+        raise fail(f"{final.message} ({final.hint})", 1)
     if final is None or all(r.status == "failed" for r in final.results):
         raise fail("every run failed", 1)
 
@@ -208,10 +212,10 @@ def _render(events, group: str, quiet: bool):
                 console.print(f"[red]{names[ev.run]} diverged[/red]: {ev.message}")
             elif isinstance(ev, c.RunFailed):
                 console.print(f"[red]{names[ev.run]} failed[/red]: {ev.message} ({ev.hint})")
-            elif isinstance(ev, (c.CompareFinished, c.CompareCancelled)):
+            elif isinstance(ev, (c.CompareFinished, c.CompareCancelled, c.CompareFailed)):
                 final = ev
-    if final is None:
-        return None
+    if final is None or isinstance(final, c.CompareFailed):
+        return final
     table = Table(title=f"group {group}", box=None, pad_edge=False, padding=(0, 1, 0, 0))
     for col in ("optimizer", "lr", "status", "first\nloss", "final\nloss", "best\nloss", "final\nacc", "best\nacc",
                 "time", "examples\n/s"):

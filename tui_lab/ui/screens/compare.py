@@ -216,6 +216,8 @@ class CompareScreen(Screen):
             elif isinstance(ev, c.RunFailed):
                 self.status_of[ev.run] = "failed"
                 self.notify(f"{self.names[ev.run]}: {ev.message}", title="Run failed", severity="error", timeout=8)
+            elif isinstance(ev, c.CompareFailed):
+                self._status(f"the race could not start: {ev.message} ({ev.hint})", "red")
             elif isinstance(ev, (c.CompareFinished, c.CompareCancelled)):
                 self.final = ev
                 self.status_of = [r.status for r in ev.results]
