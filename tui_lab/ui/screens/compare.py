@@ -1,8 +1,8 @@
 """The optimizer race screen: K optimizers train the same model on the same batches; curves race live.
 
 `CompareScreen(preset={"model": "mlp", "dataset": "digits", "optimizers": ["sgd", "momentum", "adam"],
-"lr": [0.1, 0.05, 0.001], "epochs": 3})` (also batch_size, seed, momentum, device, and `start` to
-begin at once). The race runs through `tui_lab.compare` in a thread worker and is saved as one group
+"lr": [0.1, 0.05, 0.001], "epochs": 3})` (also batch_size, seed, momentum, weight_decay, device,
+model_options, and `start` to begin at once). Keys: Ctrl+S start, Ctrl+X stop, Ctrl+V loss/accuracy. The race runs through `tui_lab.compare` in a thread worker and is saved as one group
 with `record_compare`; the worker only queues events, and a timer redraws at most ten times a second.
 """
 

@@ -1,8 +1,10 @@
 """The landscape screen: optimizers walking a 2-D function, drawn over its contours step by step.
 
 Built as `LandscapeScreen(preset={"function": "bowl", "optimizers": ["sgd", "momentum", "adam"],
-"lr": [0.4, 0.4, 0.4], "steps": 40})` (also `start`, `momentum`, `frame` to open at a step and
-`play` to start animating, default on). Paths and state come from `tui_lab.landscapes`; this only draws.
+"lr": [0.4, 0.4, 0.4], "steps": 40})` (also `start` [x, y], `momentum`, `engine` "torch" or "teaching",
+`frame` to open at a step, -1 for the last, and `play`, default on). Keys: space play, ←/→ step,
++/- speed, f function, [ ] halve/double every lr, t torch.optim vs hand-written, o update rules.
+Paths and optimizer state come from `tui_lab.landscapes`; this only draws.
 """
 
 from __future__ import annotations
