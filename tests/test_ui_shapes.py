@@ -32,8 +32,15 @@ def sync(test):
 
 
 async def settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    """Wait until the screen is mounted, its trace applied and no worker runs (bounded: ~20 s)."""
+    for _ in range(400):
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+        screen = pilot.app.screen
+        if not isinstance(screen, ShapesScreen):
+            break
+        if screen.is_mounted and screen._seq > 0 and not screen.tracing:
+            break
     await pilot.pause()
     await pilot.pause()
 

@@ -63,6 +63,7 @@ class ShapesScreen(Screen):
         self._visible: list[int] = []
         self._compared = False
         self._seq = 0
+        self.tracing = False  # a trace is running (tests and the title wait on it)
 
     # ------------------------------------------------------------------ layout
 
@@ -110,6 +111,7 @@ class ShapesScreen(Screen):
         model, shape, dataset = self._form()
         self.query_one("#shapes-title", Static).update(Text(f"tracing {model}…", style="dim"))
         self._seq += 1
+        self.tracing = True
         self._trace(self._seq, model, shape, dataset)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
@@ -127,11 +129,14 @@ class ShapesScreen(Screen):
 
     def _latest(self, seq: int, callback, *args) -> None:
         if seq == self._seq:
+            self.tracing = False
             callback(*args)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # a bug in a traced model's code or in ours: say so and keep the screen alive
         if event.state == WorkerState.ERROR:
+            if event.worker.name == "_trace":
+                self.tracing = False
             error = event.worker.error
             self._show_error(f"{type(error).__name__}: {error}")
 
