@@ -17,6 +17,7 @@ MODULES = (
     "shapes",  # dllab shapes
     "compare",  # dllab compare / landscape
     "lessons",  # dllab lessons [--check]
+    "playground",  # dllab playground
 )
 
 
