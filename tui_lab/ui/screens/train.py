@@ -10,6 +10,7 @@ fast GPU never floods the terminal. Nothing here trains or computes a metric; it
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from typing import Any
 
@@ -28,7 +29,12 @@ from tui_lab.ui.widgets.epoch_table import EpochTable
 from tui_lab.ui.widgets.loss_plot import CurvePlot
 from tui_lab.ui.widgets.train_form import FIELDS, TrainForm
 
-REDRAW_SECONDS = 0.1  # plots redraw at most 10 times a second
+# Plots redraw at most 10 times a second, and less when drawing costs more: every redraw is Python on
+# the UI thread, and that time (and the GIL) comes out of the training thread's share. The interval
+# adapts so the UI thread uses at most UI_BUDGET of one core while a run goes.
+REDRAW_SECONDS = 0.1  # the shortest interval: at most 10 redraws a second
+MAX_REDRAW_SECONDS = 2.0
+UI_BUDGET = 0.03
 DEFAULTS: dict[str, Any] = {"model": "lenet", "dataset": "digits", "optimizer": "sgd", "lr": 0.9,
                             "epochs": 5, "batch_size": 256, "device": "auto"}
 
@@ -68,7 +74,8 @@ class TrainScreen(Screen):
         self.last_step = None
         self.steps: tuple[list[float], list[float]] = ([], [])
         self.epochs: list[Any] = []
-        self.dirty = False
+        self.dirty = False  # new steps since the last redraw
+        self.epochs_drawn = -1  # the accuracy plot changes only when an epoch ends
         self.model_kinds: dict[str, tuple[tuple[str, ...], bool]] = {}
         self.dataset_kinds: dict[str, tuple[str, str]] = {}
         self.default_lrs: dict[str, float] = {}
@@ -90,7 +97,8 @@ class TrainScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.timer = self.set_interval(REDRAW_SECONDS, self._tick, pause=True)
+        self.interval = 0.25
+        self._tick_timer = None
         self._redraw_plots()
         self.load_choices()
 
@@ -209,6 +217,7 @@ class TrainScreen(Screen):
         self.pending.clear()
         self.steps = ([], [])
         self.epochs = []
+        self.epochs_drawn = -1
         self.last_step = None
         self.run_id = None
         self.epochs_total = config.epochs
@@ -218,7 +227,7 @@ class TrainScreen(Screen):
         self._sync_buttons()
         self._status(f"preparing {config.model} on {config.dataset}…")
         self._redraw_plots()
-        self.timer.resume()
+        self._schedule_tick(first=True)
         self.train_worker(config, self.cancel)
 
     def action_stop(self) -> None:
@@ -269,8 +278,7 @@ class TrainScreen(Screen):
                          f"{event.train_size:,} training examples")
         elif isinstance(event, t.EpochEnd):
             self.on_steps_pending(StepsPending(message.run_id))
-            self.epochs.append(event)
-            self.query_one(EpochTable).add_epoch(event)
+            self.epochs.append(event)  # the table and plots pick it up at the next redraw
             self.dirty = True
         elif isinstance(event, t.FINAL_EVENTS):
             self.on_steps_pending(StepsPending(message.run_id))
@@ -303,7 +311,9 @@ class TrainScreen(Screen):
 
     def _stopped(self) -> None:
         self.running = False
-        self.timer.pause()
+        if self._tick_timer is not None:
+            self._tick_timer.stop()
+            self._tick_timer = None
         self._redraw_plots()
         self.query_one(TrainForm).set_locked(False)
         self.validate()
@@ -318,9 +328,25 @@ class TrainScreen(Screen):
 
     # ------------------------------------------------------------------ drawing
 
+    def _schedule_tick(self, first: bool = False) -> None:
+        if first:
+            self._window = (time.perf_counter(), time.thread_time())
+        self._tick_timer = self.set_timer(self.interval, self._tick)
+
     def _tick(self) -> None:
+        """Redraw if there is something new, then pick the next interval from the UI's CPU share."""
+        if not self.running:
+            return
         if self.dirty:
             self._redraw_plots()
+        wall, cpu = time.perf_counter(), time.thread_time()  # this (the UI) thread's CPU time
+        share = (cpu - self._window[1]) / max(wall - self._window[0], 1e-6)
+        if share > UI_BUDGET:
+            self.interval = min(MAX_REDRAW_SECONDS, self.interval * 1.5)
+        elif share < UI_BUDGET / 2:
+            self.interval = max(REDRAW_SECONDS, self.interval / 1.5)
+        self._window = (wall, cpu)
+        self._schedule_tick()
 
     def _redraw_plots(self) -> None:
         self.dirty = False
@@ -330,10 +356,14 @@ class TrainScreen(Screen):
         loss.set_series({"train": self.steps,
                          "val": ([e * spe for e in ex], [e.val_loss for e in self.epochs])})
         loss.redraw()
-        acc = self.query_one("#train-acc", CurvePlot)
-        acc.set_series({"train": (ex, [e.train_acc for e in self.epochs]),
-                        "val": (ex, [e.val_acc for e in self.epochs])})
-        acc.redraw()
+        if self.epochs_drawn != len(self.epochs):
+            table = self.query_one(EpochTable)
+            table.add_epochs(self.epochs[table.row_count:])
+            self.epochs_drawn = len(self.epochs)
+            acc = self.query_one("#train-acc", CurvePlot)
+            acc.set_series({"train": (ex, [e.train_acc for e in self.epochs]),
+                            "val": (ex, [e.val_acc for e in self.epochs])})
+            acc.redraw()
         if self.running and self.last_step is not None:
             s = self.last_step
             mem = f"  {human_bytes(s.device_memory)}" if s.device_memory is not None else ""
@@ -341,7 +371,10 @@ class TrainScreen(Screen):
                          f"  loss {s.loss:.4f}\n{s.examples_per_sec:,.0f} ex/s{mem}")
 
     def _status(self, text: str, style: str = "") -> None:
-        self.query_one("#train-status", Static).update(Text(text, style=style))
+        if (text, style) != getattr(self, "_status_shown", None):
+            self._status_shown = (text, style)
+            # fixed height: no layout pass needed (a layout pass would repaint the whole screen)
+            self.query_one("#train-status", Static).update(Text(text, style=style), layout=False)
 
     def _idle_text(self) -> str:
         return "Ready. Ctrl+S starts, Ctrl+X stops."

@@ -27,8 +27,15 @@ class EpochTable(DataTable):
             self.add_column("ex/s", key="speed")
 
     def add_epoch(self, row) -> None:
-        cells = [str(row.epoch), fmt(row.train_loss), fmt(row.val_loss), fmt(row.val_acc, pct=True)]
-        if self.show_speed:
-            cells.append("–" if row.examples_per_sec is None else f"{row.examples_per_sec:,.0f}")
-        self.add_row(*cells)
+        self.add_epochs([row])
+
+    def add_epochs(self, rows) -> None:
+        """Append rows and keep the newest in view (one scroll however many rows came)."""
+        if not rows:
+            return
+        for row in rows:
+            cells = [str(row.epoch), fmt(row.train_loss), fmt(row.val_loss), fmt(row.val_acc, pct=True)]
+            if self.show_speed:
+                cells.append("–" if row.examples_per_sec is None else f"{row.examples_per_sec:,.0f}")
+            self.add_row(*cells)
         self.move_cursor(row=self.row_count - 1)

@@ -23,6 +23,9 @@ class CurvePlot(PlotextPlot):
         self.xlabel = xlabel
         self.series: dict[str, tuple[list[float], list[float]]] = {}
         self.ylim: tuple[float, float] | None = None
+        self._version = 0  # bumped by redraw(); render() rebuilds the plot only when it changes
+        self._cache_key: tuple | None = None
+        self._cache = None
 
     def set_series(self, series: dict[str, tuple[Sequence[float], Sequence[float]]]) -> None:
         """Replace every series; non-finite points (a diverged run) are dropped."""
@@ -52,4 +55,14 @@ class CurvePlot(PlotextPlot):
             plt.plot([0], [0], marker=" ")  # an empty frame with axes instead of a blank box
         if self.ylim:
             plt.ylim(*self.ylim)
+        self._version += 1
         self.refresh()
+
+    def render(self):
+        """The plot, rebuilt only when the data, the size or the theme changed (a layout pass elsewhere
+        on the screen re-renders every widget; rebuilding plotext's canvas each time is the costly part)."""
+        key = (self._version, self.size, self.app.theme)
+        if key != self._cache_key:
+            self._cache = super().render()
+            self._cache_key = key
+        return self._cache
