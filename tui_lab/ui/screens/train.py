@@ -35,8 +35,10 @@ from tui_lab.ui.widgets.train_form import FIELDS, TrainForm
 REDRAW_SECONDS = 0.1  # the shortest interval: at most 10 redraws a second
 MAX_REDRAW_SECONDS = 2.0
 UI_BUDGET = 0.03
-DEFAULTS: dict[str, Any] = {"model": "lenet", "dataset": "digits", "optimizer": "sgd", "lr": 0.9,
-                            "epochs": 5, "batch_size": 256, "device": "auto"}
+# LeNet on the embedded digits with Adam: learns to ~97% in a few seconds on a CPU, no download.
+# (d2l's SGD lr=0.9 batch 256 needs Fashion-MNIST's 60,000 images; on 1,437 digits it stays at chance.)
+DEFAULTS: dict[str, Any] = {"model": "lenet", "dataset": "digits", "optimizer": "adam", "lr": 0.01,
+                            "epochs": 5, "batch_size": 32, "device": "auto"}
 
 
 def human_bytes(n: int | None) -> str:
