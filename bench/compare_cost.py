@@ -10,6 +10,8 @@ Started event to its final event, so data loading and imports are left out. Base
 alternate `--reps` times; the minimum of each is kept (the least disturbed by other jobs on a shared
 machine), and the process CPU time is shown too. Target: ratio <= 5.5 on a CPU (K runs cost K times
 one run, plus little). On a loaded 2-core machine, `--threads 1` gives steadier numbers.
+`--stacked on` steps the five as one vmapped model (the default on CUDA, where it saves K-1 launches
+per layer); on a CPU it is slower for wide layers (batched matmuls), which is why auto leaves it off.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave torch's default)")
+    parser.add_argument("--stacked", choices=("auto", "on", "off"), default="auto",
+                        help="step the runs as one vmapped model (auto: on CUDA)")
     args = parser.parse_args()
 
     import torch
@@ -51,7 +55,8 @@ def main() -> None:
     common = dict(model=args.model, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
                   device=args.device, seed=0)
     names = ("sgd", "momentum", "rmsprop", "adagrad", "adam")
-    race_cfg = c.CompareConfig(runs=tuple(c.RunSetting(n) for n in names), **common)
+    race_cfg = c.CompareConfig(runs=tuple(c.RunSetting(n) for n in names),
+                               batched={"auto": None, "on": True, "off": False}[args.stacked], **common)
 
     def one(name):
         return timed(t.train(t.TrainConfig(optimizer=name, **common)), t.Started, t.FINAL_EVENTS)
@@ -71,7 +76,7 @@ def main() -> None:
     b_wall, b_cpu = statistics.mean(walls.values()), statistics.mean(cpus.values())
     m_wall, m_cpu = min(w for w, _ in many), statistics.median(p for _, p in many)
     print(f"{args.model} on {args.dataset}, {args.epochs} epochs, batch {args.batch_size}, device {args.device}, "
-          f"torch threads {torch.get_num_threads()}, reps {args.reps}")
+          f"torch threads {torch.get_num_threads()}, reps {args.reps}, stacked {args.stacked}")
     for n in names:
         print(f"  one run {n:<9}     wall {walls[n]:7.3f} s   cpu {cpus[n]:7.3f} s")
     print(f"one run (mean of 5)   wall {b_wall:7.3f} s   cpu {b_cpu:7.3f} s")

@@ -200,3 +200,28 @@ def test_models_that_cannot_be_built_end_the_race_with_one_event(monkeypatch, tm
     assert len(events) == 1 and isinstance(events[0], CompareFailed)
     assert "out of memory" in events[0].message and "fewer optimizers" in events[0].hint
     assert store.list_runs() == []
+
+
+def test_stacked_runs_match_one_model_at_a_time():
+    # the GPU path (torch.func.vmap over stacked weights), forced on the CPU: same numbers
+    runs = (RunSetting("sgd", 0.1), RunSetting("sgd", 50.0), RunSetting("adam", 0.001), RunSetting("rmsprop", 0.001))
+    one_by_one = race(*runs, batched=False)
+    stacked = race(*runs, batched=True)
+    assert not one_by_one[0].batched and stacked[0].batched
+    steps = lambda evs: [(e.run, e.global_step, e.loss) for e in evs if isinstance(e, RunStep)]  # noqa: E731
+    assert [s[:2] for s in steps(stacked)] == [s[:2] for s in steps(one_by_one)]
+    for (_, _, a), (_, _, b) in zip(steps(stacked), steps(one_by_one)):
+        assert a == pytest.approx(b, rel=1e-4)
+    a, b = stacked[-1].results, one_by_one[-1].results
+    assert [r.status for r in a] == [r.status for r in b] == ["finished", "diverged", "finished", "finished"]
+    assert [r.initial_loss for r in a] == pytest.approx([r.initial_loss for r in b], rel=1e-6)
+    for x, y in zip(a, b):
+        if x.status == "finished":
+            assert x.final_loss == pytest.approx(y.final_loss, rel=1e-4) and x.examples == y.examples
+
+
+def test_batch_norm_models_are_not_stacked():
+    events = race(RunSetting("sgd", 0.1), RunSetting("adam", 0.001), batched=True, model="lenet",
+                  model_options={"batch_norm": True}, epochs=1)
+    assert not events[0].batched
+    assert [r.status for r in events[-1].results] == ["finished", "finished"]

@@ -8,7 +8,9 @@ Every run starts from the same initial weights (one model, copied) and sees the 
 same order (one shuffle shared by all, the same as `training.train` uses for that seed). The runs
 advance round-robin, a reporting window (`report_every` steps; 1 for strict step-by-step) each in
 turn, so every report has all runs at the same step and their curves race live; a run that
-diverges stops alone. Built from the training engine's pieces: data on the device, the model zoo, the loss, evaluate.
+diverges stops alone. On CUDA the runs step as one model with stacked weights (`torch.func.vmap`:
+one forward/backward launch for all K); each run keeps its own torch.optim optimizer. Built from
+the training engine's pieces: data on the device, the model zoo, the loss, evaluate.
 `record_compare` writes the runs to the run store as one group.
 """
 
@@ -51,6 +53,10 @@ class CompareConfig:
     device: str = "auto"
     data_dir: str | None = None
     report_every: int = 10
+    # Step all runs as one batched model (torch.func.vmap over stacked weights): one forward and one
+    # backward launch for K models instead of K. None: on CUDA when the model has no buffers (batch
+    # norm keeps running stats, which a stacked forward cannot update); True: wherever it works.
+    batched: bool | None = None
 
     def train_configs(self):
         """One validated `TrainConfig` per run (what the run store keeps); ConfigError names the field."""
@@ -86,6 +92,7 @@ class CompareStarted:
     val_size: int
     steps_per_epoch: int
     runs: tuple[dict, ...]  # each run's TrainConfig as a dict
+    batched: bool = False  # the runs step as one stacked model (see CompareConfig.batched)
 
 
 @dataclass(frozen=True)
@@ -242,7 +249,7 @@ def compare(config: CompareConfig, cancel: threading.Event | None = None) -> Ite
         build_model(configs[0].model, info, **configs[0].model_options)
     data = load_on_device(configs[0].dataset, device, configs[0].data_dir)
     device_name = next((d.description for d in list_devices() if d.name == device), device)
-    return _race(configs, device, device_name, data, cancel or threading.Event())
+    return _race(configs, device, device_name, data, cancel or threading.Event(), config.batched)
 
 
 class _Clock:
@@ -283,6 +290,60 @@ class _Clock:
         return self.total
 
 
+class _Stacked:
+    """K copies of one model as stacked weights, stepped together with torch.func.vmap.
+
+    Each run's model keeps its own Parameters, but they are views into the stacked tensors, so its
+    optimizer (any torch.optim) updates the stack in place and `evaluate` sees the current weights.
+    """
+
+    def __init__(self, models: list, loss_fn) -> None:
+        import copy
+
+        import torch
+        from torch import nn
+        from torch.func import functional_call, vmap
+
+        names = [name for name, _ in models[0].named_parameters()]
+        self.stacked = {name: torch.stack([dict(m.named_parameters())[name].detach() for m in models]).requires_grad_()
+                        for name in names}
+        template = copy.deepcopy(models[0]).to("meta")
+        for k, model in enumerate(models):
+            for name in names:
+                *path, leaf = name.split(".")
+                owner = model
+                for part in path:
+                    owner = getattr(owner, part)
+                setattr(owner, leaf, nn.Parameter(self.stacked[name].detach()[k]))
+        self.params = [[dict(m.named_parameters())[name] for name in names] for m in models]
+
+        def one(params, x, y):
+            out = functional_call(template, params, (x,))
+            return loss_fn(out.float(), y), out
+
+        self.template = template
+        self.forward = vmap(one, in_dims=(0, None, None), randomness="different")
+
+    def step(self, xb, yb):
+        """Forward and backward for all K models: (losses [K], outputs [K, B, ...]); grads in the stack."""
+        self.template.train()
+        losses, outs = self.forward(self.stacked, xb, yb)
+        for tensor in self.stacked.values():
+            tensor.grad = None
+        losses.sum().backward()  # the K losses are independent: each slice gets its own gradient
+        return losses.detach().float(), outs.detach()
+
+    def hand_grads(self, k: int) -> None:
+        for p, stacked in zip(self.params[k], self.stacked.values()):
+            p.grad = stacked.grad[k]
+
+
+def _can_stack(model, wanted: bool | None, device: str, k: int) -> bool:
+    if wanted is False or k < 2 or list(model.buffers()):
+        return False
+    return bool(wanted) or device.startswith("cuda")
+
+
 @dataclass
 class _Runner:
     index: int
@@ -316,7 +377,8 @@ class _Runner:
                          self.message)
 
 
-def _race(configs, device: str, device_name: str, data, cancel: threading.Event) -> Iterator[CompareEvent]:
+def _race(configs, device: str, device_name: str, data, cancel: threading.Event,
+          batched: bool | None = None) -> Iterator[CompareEvent]:
     import copy
 
     import torch
@@ -330,10 +392,22 @@ def _race(configs, device: str, device_name: str, data, cancel: threading.Event)
     loss_fn = loss_for_task(task)
     t_start = time.perf_counter()
     runners: list[_Runner] = []
+    stack: _Stacked | None = None
     try:
         base = init_model(cfg0, data.info, device)  # seeded: the weights `train` would start from
-        for k, cfg in enumerate(configs):
-            model = copy.deepcopy(base) if k < len(configs) - 1 else base
+        models = [copy.deepcopy(base) for _ in configs[:-1]] + [base]
+        if _can_stack(base, batched, device, len(models)):
+            try:
+                stack = _Stacked(models, loss_fn)
+                with torch.no_grad():  # a model vmap cannot run falls back to one model at a time
+                    stack.forward({k: v.detach() for k, v in stack.stacked.items()}, data.train_x[:2], data.train_y[:2])
+            except torch.cuda.OutOfMemoryError:
+                raise
+            except Exception:
+                stack = None
+                base = init_model(cfg0, data.info, device)
+                models = [copy.deepcopy(base) for _ in configs[:-1]] + [base]
+        for k, (cfg, model) in enumerate(zip(configs, models)):
             opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, cfg.momentum)
             runners.append(_Runner(k, cfg, model, opt, _Clock(device)))
     except Exception as exc:  # e.g. K models do not fit in GPU memory: say so, do not crash the caller
@@ -351,7 +425,8 @@ def _race(configs, device: str, device_name: str, data, cancel: threading.Event)
     steps_per_epoch = math.ceil(n / bs)
     shuffle = torch.Generator().manual_seed(cfg0.seed)  # one order for all runs, as `train` draws it
     yield CompareStarted(device, device_name, count_parameters(base), n, data.val_x.shape[0], steps_per_epoch,
-                         tuple(c.to_dict() for c in configs))
+                         tuple(c.to_dict() for c in configs), stack is not None)
+    shared_clock = _Clock(device)  # the stacked step's time, shared out among the live runs
 
     def zeros(dtype=None):
         return torch.zeros((), device=device, dtype=dtype or torch.float32)
@@ -364,6 +439,22 @@ def _race(configs, device: str, device_name: str, data, cancel: threading.Event)
         if oom and torch.cuda.is_available():
             torch.cuda.empty_cache()
         return RunFailed(r.index, r.message, OOM_HINT if oom else "this looks like a bug; the other runs go on")
+
+    def account(r: _Runner, lv, out, yb) -> None:
+        """Fold one step's loss and hits into the run's on-device sums: no host sync."""
+        r.loss_sum += lv * yb.shape[0]
+        if task == "classification":
+            r.correct += (out.argmax(dim=-1) == yb).sum()
+        if r.first_t is None:
+            r.first_t = lv.clone()
+            r.limit_t = EXPLODE_FACTOR * r.first_t.abs().nan_to_num(1.0).clamp_min(1.0)
+            r.first_bad = torch.full((), -1, device=device, dtype=torch.int64)
+            r.step_t = zeros(torch.int64)
+        r.step_t += 1
+        r.window += lv
+        r.first_bad = torch.where((r.first_bad < 0) & ~(lv.abs() <= r.limit_t), r.step_t, r.first_bad)
+        r.window_steps += 1
+        r.examples += yb.shape[0]
 
     def results(final: str) -> tuple[RunResult, ...]:
         return tuple(r.result(final if r.status == "running" else None) for r in runners)
@@ -382,7 +473,32 @@ def _race(configs, device: str, device_name: str, data, cancel: threading.Event)
             # model stays in the cache for its whole turn instead of being evicted every step.
             window = range(w0, min(w0 + cfg0.report_every, steps_per_epoch))
             batches = [(data.train_x[idx], data.train_y[idx]) for idx in (perm[i * bs:(i + 1) * bs] for i in window)]
-            for r in runners:
+            if stack is not None:
+                live = [r for r in runners if r.status == "running"]
+                shared_clock.start()
+                try:
+                    for xb, yb in batches:
+                        if cancel.is_set() or not live:
+                            break
+                        losses, outs = stack.step(xb, yb)
+                        for r in list(live):
+                            try:
+                                stack.hand_grads(r.index)
+                                r.optimizer.step()
+                                account(r, losses[r.index], outs[r.index], yb)
+                            except Exception as exc:  # one broken optimizer must not stop the race
+                                live.remove(r)
+                                yield fail(r, exc)
+                except Exception as exc:  # the stacked step itself broke: every live run with it
+                    for r in live:
+                        yield fail(r, exc)
+                    live = []
+                shared_clock.stop()
+                share = shared_clock.read()
+                shared_clock.total = 0.0
+                for r in live:
+                    r.clock.total += share / len(live)
+            for r in runners if stack is None else ():
                 if r.status != "running":
                     continue
                 try:
@@ -395,21 +511,8 @@ def _race(configs, device: str, device_name: str, data, cancel: threading.Event)
                         r.optimizer.zero_grad(set_to_none=True)
                         loss.backward()
                         r.optimizer.step()
-                        lv = loss.detach().float()
-                        r.loss_sum += lv * yb.shape[0]
-                        if task == "classification":
-                            r.correct += (out.argmax(dim=1) == yb).sum()
-                        if r.first_t is None:
-                            r.first_t = lv.clone()
-                            r.limit_t = EXPLODE_FACTOR * r.first_t.abs().nan_to_num(1.0).clamp_min(1.0)
-                            r.first_bad = torch.full((), -1, device=device, dtype=torch.int64)
-                            r.step_t = zeros(torch.int64)
-                        r.step_t += 1
-                        r.window += lv
-                        r.first_bad = torch.where((r.first_bad < 0) & ~(lv.abs() <= r.limit_t), r.step_t, r.first_bad)
+                        account(r, loss.detach().float(), out, yb)
                         r.clock.stop()
-                        r.window_steps += 1
-                        r.examples += yb.shape[0]
                 except Exception as exc:  # one broken run must not stop the race
                     yield fail(r, exc)
             if cancel.is_set():
