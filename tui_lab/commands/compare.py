@@ -195,8 +195,9 @@ def _render(events, group: str, quiet: bool):
         for ev in events:
             if isinstance(ev, c.CompareStarted):
                 names = [f"{r['optimizer']} lr={r['lr']:g}" for r in ev.runs]
+                stacked = ", stepped as one stacked model" if ev.batched else ""
                 console.print(f"[dim]{ev.runs[0]['model']} on {ev.runs[0]['dataset']}, device {ev.device} "
-                              f"({ev.device_name}), {ev.params:,} parameters each, {len(ev.runs)} runs, "
+                              f"({ev.device_name}), {ev.params:,} parameters each, {len(ev.runs)} runs{stacked}, "
                               f"group {group}[/dim]")
                 progress.update(task, total=ev.steps_per_epoch * ev.runs[0]["epochs"])
             elif isinstance(ev, c.InitialLoss) and ev.run == 0:

@@ -198,7 +198,8 @@ class CompareScreen(Screen):
                 self.status_of = ["running"] * k
                 self.initial = [None] * k
                 self.steps_total = ev.steps_per_epoch * ev.runs[0]["epochs"]
-                self._status(f"{ev.runs[0]['model']} on {ev.runs[0]['dataset']} · {ev.device} · "
+                stacked = " · stacked" if ev.batched else ""
+                self._status(f"{ev.runs[0]['model']} on {ev.runs[0]['dataset']} · {ev.device}{stacked} · "
                              f"{ev.params:,} parameters each · group {self.group}")
             elif isinstance(ev, c.InitialLoss):
                 self.initial[ev.run] = ev.loss
