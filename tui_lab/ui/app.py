@@ -184,6 +184,20 @@ class DllabApp(App):
         elif self.current_mode != "lessons":
             self.switch_mode("lessons")
 
+    async def action_quit(self) -> None:
+        """Stop any run first (within a second) so the history records it as cancelled, then exit."""
+        import asyncio
+        import time
+
+        training = [s for stack in self._screen_stacks.values() for s in stack
+                    if isinstance(s, TrainScreen) and s.running]
+        for screen in training:
+            screen.action_stop()
+        deadline = time.monotonic() + 2.0
+        while any(s.running for s in training) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        self.exit()
+
     def on_unmount(self) -> None:
         if self._store is not None:
             self._store.close()
