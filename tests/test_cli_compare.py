@@ -130,10 +130,10 @@ def test_compare_json_shape_same_initial_loss_and_group_saved(one_thread):
 
 def test_compare_text_table_with_a_diverged_run(one_thread):
     result = runner.invoke(app, ["compare", "-m", "softmax", "-o", "sgd,sgd", "--lr", "0.1,1e6", "-e", "1",
-                                 "--device", "cpu"])
+                                 "--device", "cpu", "--stacked", "on"])
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "diverged" in out and "finished" in out and "group cmp-" in out
+    assert "diverged" in out and "finished" in out and "group cmp-" in out and "stacked" in out
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
@@ -147,6 +147,7 @@ def test_compare_text_table_with_a_diverged_run(one_thread):
         (["compare", "--model", "resnet9000"], "model"),
         (["compare", "--dataset", "imagenet"], "dataset"),
         (["compare", "--momentum", "1.5"], "momentum"),
+        (["compare", "--stacked", "maybe"], "stacked"),
     ],
 )
 def test_compare_bad_input_exits_2_with_one_line(args, needle):

@@ -134,6 +134,8 @@ def compare_command(
     weight_decay: str = typer.Option("0", "--weight-decay", help="L2 penalty for every run, >= 0"),
     hidden: Optional[str] = typer.Option(None, "--hidden", help="MLP hidden sizes, e.g. 256,128"),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="where torchvision data sets are"),
+    stacked: str = typer.Option("auto", "--stacked", help="step the runs as one vmapped model: auto (on CUDA), "
+                                "on, off"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object and nothing else"),
 ) -> None:
     """Race several optimizers on the same model, data, initial weights and batch order."""
@@ -150,8 +152,14 @@ def compare_command(
             options["hidden"] = _int_list("hidden", hidden)
         wd = _float("weight_decay", weight_decay)
         settings = settings_from_lists(_split(optimizers), _parse_lrs(lr), _parse_momentum(momentum), wd)
+        modes = {"auto": None, "on": True, "off": False}
+        if stacked.strip().lower() not in modes:
+            from tui_lab.errors import choice_error
+
+            raise choice_error("stacked", stacked, modes)
         config = CompareConfig(model=model, dataset=dataset, runs=settings, model_options=options, epochs=epochs,
-                               batch_size=batch_size, seed=seed, device=device, data_dir=data_dir)
+                               batch_size=batch_size, seed=seed, device=device, data_dir=data_dir,
+                               batched=modes[stacked.strip().lower()])
         cancel = threading.Event()
         events = compare(config, cancel=cancel)
 
