@@ -64,10 +64,10 @@ PRESET_KEYS = {
     "conv": {"preset"},
     "pool": {"preset"},
     "transposed": {"preset"},
-    "shapes": {"model", "dataset"},
+    "shapes": {"model", "dataset", "input", "depth", "compare"},
     "compare": {"model", "dataset", "optimizers", "lr", "epochs"},
     "landscape": {"function", "optimizers", "lr", "steps"},
-    "playground": {"dataset", "hidden", "activation"},
+    "playground": {"dataset", "hidden", "activation", "lr", "optimizer", "steps", "batch_size", "seed"},
     "snippets": {"lesson"},
     "devices": set(),
 }
@@ -378,3 +378,23 @@ def test_output_comparison_ignores_surrounding_whitespace_only():
     result = run_cell("print()\nprint('  a  b')\nprint()")
     assert result.matches("a  b") and result.matches("\n  a  b  \n")
     assert not result.matches("a b")
+
+
+def test_every_shapes_preset_traces_without_error():
+    """A lesson's shapes preset names models the tracer knows, and they trace cleanly."""
+    from tui_lab.shapes import trace
+
+    for lesson in LESSONS:
+        if lesson.tool != "shapes":
+            continue
+        for spec in [lesson.preset["model"], *lesson.preset.get("compare", [])]:
+            result = trace(spec, lesson.preset.get("input"), lesson.preset.get("dataset", "digits"))
+            assert result.error is None, (lesson.id, spec, result.error)
+
+
+def test_every_playground_preset_is_valid():
+    from tui_lab.playground import config_from_preset
+
+    for lesson in LESSONS:
+        if lesson.tool == "playground":
+            config_from_preset(lesson.preset)
