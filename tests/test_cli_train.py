@@ -95,3 +95,13 @@ def test_doctor_json():
     assert r.exit_code == 0
     data = json.loads(r.stdout)
     assert data["torch"] and data["run_store"].endswith("runs.sqlite3")
+
+
+def test_runs_group_filter_lists_one_race():
+    from tui_lab.runs import RunStore
+
+    store = RunStore()
+    a = store.create_run({"model": "mlp", "dataset": "digits", "optimizer": "sgd", "lr": 0.1}, kind="compare", group_id="cmp-1")
+    store.create_run({"model": "mlp", "dataset": "digits", "optimizer": "adam", "lr": 0.1})
+    runs = json.loads(invoke("runs", "--group", "cmp-1", "--json").stdout)["runs"]
+    assert [(r["id"], r["kind"], r["group_id"]) for r in runs] == [(a, "compare", "cmp-1")]

@@ -21,18 +21,19 @@ def _fmt_acc(x: float | None) -> str:
 
 
 def list_command(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="print JSON"),
-                 limit: int = typer.Option(50, "--limit", help="at most this many runs")) -> None:
+                 limit: int = typer.Option(50, "--limit", help="at most this many runs"),
+                 group: str = typer.Option(None, "--group", help="only the runs of one optimizer race (group id)")) -> None:
     """List runs, newest first."""
     if ctx.invoked_subcommand is not None:
         return
     from tui_lab.runs import RunStore
 
-    runs = RunStore().list_runs(limit=limit)
+    runs = RunStore().list_runs(limit=limit, group_id=group)
     if as_json:
         print_json({"runs": [
             {"id": r.id, "status": r.status, "model": r.model, "dataset": r.dataset, "optimizer": r.optimizer,
              "lr": r.lr, "started": r.to_json()["started"], "epochs_done": r.epochs_done, "epochs": r.epochs,
-             "best_val_acc": r.best_val_acc, "group_id": r.group_id} for r in runs]})
+             "best_val_acc": r.best_val_acc, "kind": r.kind, "group_id": r.group_id} for r in runs]})
         return
     from rich.console import Console
     from rich.table import Table
@@ -41,9 +42,11 @@ def list_command(ctx: typer.Context, as_json: bool = typer.Option(False, "--json
     for c in ("id", "status", "model", "dataset", "optimizer", "lr", "started", "epochs", "best val acc"):
         table.add_column(c)
     for r in runs:
-        table.add_row(str(r.id), r.status, r.model or "", r.dataset or "", r.optimizer or "", f"{r.lr:g}" if r.lr else "",
+        table.add_row(str(r.id) + ("*" if r.group_id else ""), r.status, r.model or "", r.dataset or "", r.optimizer or "", f"{r.lr:g}" if r.lr else "",
                       r.to_json()["started"], f"{r.epochs_done}/{r.epochs}", _fmt_acc(r.best_val_acc))
     Console().print(table if runs else "no runs yet: try `dllab train`")
+    if any(r.group_id for r in runs):
+        Console().print("* part of an optimizer race; `dllab runs --group ID --json` lists a race")
 
 
 def _parse_id(run_id: str) -> int:
