@@ -303,6 +303,8 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, canc
         scaler = torch.amp.GradScaler("cuda") if cfg.amp == "fp16" else None
         autocast = (lambda: torch.autocast("cuda", dtype=amp_dtype)) if amp_dtype else contextlib.nullcontext
         is_cuda = device.startswith("cuda")
+        if is_cuda:
+            torch.backends.cudnn.benchmark = True  # batch shapes are fixed: let cuDNN pick its fastest kernels
 
         n = data.train_x.shape[0]
         bs = min(cfg.batch_size, n)
