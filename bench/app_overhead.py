@@ -1,7 +1,11 @@
 """Training speed with the app open vs headless `train()` on the same config; the ratio is printed last.
 
-    python bench/app_overhead.py [--model lenet-relu] [--dataset digits] [--epochs 3] [--batch-size 64]
-                                 [--device auto] [--rounds 3]
+    python bench/app_overhead.py [--model lenet] [--dataset digits] [--optimizer adam] [--lr 0.01]
+                                 [--epochs 5] [--batch-size 32] [--device auto] [--rounds 3] [--threads N]
+
+The defaults are the train screen's own defaults. A small model on a CPU is the worst case (its
+training loop is Python-bound, so every ms the UI thread holds the GIL slows it); a model whose steps
+are dominated by kernels (e.g. --model resnet --batch-size 128) shows the app's cost apart from that.
 
 Headless: `train()` through `record()` into a run store, as `dllab train` runs it (minus printing).
 App: the same config started from the train screen of `DllabApp` (headless Textual driver, 120x40),
@@ -16,19 +20,20 @@ import asyncio
 import os
 import statistics
 import tempfile
-import time
 
 
 def parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="lenet-relu")
+    p.add_argument("--model", default="lenet")
     p.add_argument("--dataset", default="digits")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--optimizer", default="adam")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--device", default="auto")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's own)")
+    p.add_argument("--role", choices=("headless", "app"), default=None, help=argparse.SUPPRESS)
     return p.parse_args()
 
 
@@ -36,7 +41,7 @@ def config(args):
     from tui_lab.training import TrainConfig
 
     return TrainConfig(model=args.model, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-                       lr=args.lr, device=args.device, optimizer="sgd").validated()
+                       lr=args.lr, device=args.device, optimizer=args.optimizer).validated()
 
 
 def train_seconds(store, run_id: int) -> float:
@@ -67,9 +72,8 @@ async def in_app(args, store_path) -> float:
             await pilot.pause(0.05)
         screen = app.screen
         form = screen.query_one("TrainForm")
-        for name in ("model", "dataset", "lr", "epochs", "batch_size", "device"):
+        for name in ("model", "dataset", "optimizer", "lr", "epochs", "batch_size", "device"):
             form.set_value(name, getattr(cfg, name) if name != "device" else args.device)
-        form.set_value("optimizer", "sgd")
         await pilot.pause()
         assert screen.validate(), "the form did not accept the bench config"
         await pilot.press("ctrl+s")
@@ -82,32 +86,56 @@ async def in_app(args, store_path) -> float:
         return train_seconds(app.store, run_id)
 
 
-def main() -> None:
-    args = parse()
-    import torch  # imported before timing anything
+def one(args) -> None:
+    """One process, one mode: a warm-up run, then the timed run; prints `seconds X`."""
+    import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
-
     from tui_lab.runs import RunStore
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["DLLAB_HOME"] = tmp
         store_path = os.path.join(tmp, "runs.sqlite3")
-        store = RunStore(store_path)
-        headless(args, store)  # warm-up: data set load, kernels, allocator
-        base, app = [], []
-        for r in range(args.rounds):
-            base.append(headless(args, store))
-            app.append(asyncio.run(in_app(args, store_path)))
-            print(f"round {r + 1}: headless {base[-1]:.3f}s  app {app[-1]:.3f}s", flush=True)
+        warm = argparse.Namespace(**{**vars(args), "epochs": 1})
+        if args.role == "headless":
+            store = RunStore(store_path)
+            headless(warm, store)  # data set load, kernels, allocator
+            seconds = headless(args, store)
+        else:
+            asyncio.run(in_app(warm, store_path))
+            seconds = asyncio.run(in_app(args, store_path))
+    print(f"seconds {seconds:.6f} threads {torch.get_num_threads()}")
+
+
+def main() -> None:
+    """Alternate headless and app runs, each in a fresh process (as `dllab train` and `dllab` are):
+    torch's CPU thread pools belong to the thread that first ran an op, so mixing both in one process
+    would measure the pools, not the app."""
+    import subprocess
+    import sys
+
+    args = parse()
+    if args.role:
+        one(args)
+        return
+    passthrough = [a for a in sys.argv[1:]]
+    base, app = [], []
+    threads = "?"
+    for r in range(args.rounds):
+        for role, out in (("headless", base), ("app", app)):
+            res = subprocess.run([sys.executable, __file__, *passthrough, "--role", role],
+                                 capture_output=True, text=True, check=True)
+            last = res.stdout.strip().splitlines()[-1].split()
+            out.append(float(last[1]))
+            threads = last[3]
+        print(f"round {r + 1}: headless {base[-1]:.3f}s  app {app[-1]:.3f}s", flush=True)
     b, a = statistics.median(base), statistics.median(app)
-    print(f"config: {args.model} on {args.dataset}, {args.epochs} epochs, batch {args.batch_size}, device {args.device},"
-          f" {torch.get_num_threads()} torch threads, {os.cpu_count()} CPUs")
+    print(f"config: {args.model}/{args.optimizer} on {args.dataset}, {args.epochs} epochs, batch {args.batch_size},"
+          f" device {args.device}, {threads} torch threads, {os.cpu_count()} CPUs")
     print(f"median training seconds: headless {b:.3f}  app {a:.3f}")
     print(f"ratio app/headless: {a / b:.3f}")
 
 
 if __name__ == "__main__":
-    t0 = time.perf_counter()
     main()

@@ -45,7 +45,7 @@ async def test_lesson_to_training_to_history_to_overlay(tmp_path):
         assert (values["model"], values["dataset"], values["lr"], values["epochs"], values["batch_size"]) == \
             ("softmax", "digits", "0.5", "2", "32")
         # a run on digits: the plot gains points, then we stop it
-        train.query_one(TrainForm).field("epochs").value = "40"
+        train.query_one(TrainForm).field("epochs").value = "1000"
         await pilot.pause()
         await pilot.press("ctrl+s")
         plot = train.query_one("#train-loss", CurvePlot)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
 import torch
+from rich.console import Console
 from textual.app import App
 from textual.widgets import Button, Static
 from ui_support import sync, wait_until
@@ -13,7 +15,7 @@ from ui_support import sync, wait_until
 from tui_lab.runs import RunStore
 from tui_lab.ui.screens import train as train_screen
 from tui_lab.ui.screens.train import TrainScreen
-from tui_lab.ui.widgets.epoch_table import EpochTable
+from tui_lab.ui.widgets.epoch_log import EpochLog
 from tui_lab.ui.widgets.loss_plot import CurvePlot
 from tui_lab.ui.widgets.train_form import TrainForm
 
@@ -63,7 +65,7 @@ async def test_a_run_draws_points_fills_the_table_and_is_recorded():
         await wait_until(pilot, lambda: plot.point_count() >= 3)  # the plot gains points while it runs
         await wait_until(pilot, lambda: not screen.running)
         assert "finished" in status(screen)
-        table = screen.query_one(EpochTable)
+        table = screen.query_one(EpochLog)
         assert table.row_count == 2
         run = app.store.list_runs()[0]
         assert run.status == "finished" and run.model == "softmax" and run.batch_size == 32
@@ -72,8 +74,10 @@ async def test_a_run_draws_points_fills_the_table_and_is_recorded():
         assert screen.steps[0] == [s[0] for s in detail.steps]
         assert screen.steps[1] == pytest.approx([s[2] for s in detail.steps])
         last = detail.epochs[-1]
-        assert table.get_row_at(1)[:4] == ["2", f"{last.train_loss:.4f}", f"{last.val_loss:.4f}",
-                                           f"{100 * last.val_acc:.1f}%"]
+        assert table.cells()[1] == ["2", f"{last.train_loss:.4f}", f"{last.val_loss:.4f}", f"{100 * last.val_acc:.1f}%"]
+        console = Console(width=60, record=True, file=io.StringIO())
+        console.print(table.content)
+        assert f"{last.val_loss:.4f}" in console.export_text()
         assert f"best val acc {100 * run.best_val_acc:.1f}%" in status(screen)
 
 

@@ -25,16 +25,17 @@ from textual.worker import Worker, WorkerState
 
 from tui_lab.errors import ConfigError
 from tui_lab.ui.messages import RunConfigError, RunEvent, StepsPending
-from tui_lab.ui.widgets.epoch_table import EpochTable
+from tui_lab.ui.widgets.epoch_log import EpochLog
 from tui_lab.ui.widgets.loss_plot import CurvePlot
 from tui_lab.ui.widgets.train_form import FIELDS, TrainForm
 
 # Plots redraw at most 10 times a second, and less when drawing costs more: every redraw is Python on
 # the UI thread, and that time (and the GIL) comes out of the training thread's share. The interval
-# adapts so the UI thread uses at most UI_BUDGET of one core while a run goes.
+# adapts so the UI thread uses at most UI_BUDGET of one core while a run goes (measured: with a
+# small CPU model every ms the UI holds the GIL costs the training thread about as much again).
 REDRAW_SECONDS = 0.1  # the shortest interval: at most 10 redraws a second
-MAX_REDRAW_SECONDS = 2.0
-UI_BUDGET = 0.03
+MAX_REDRAW_SECONDS = 1.5
+UI_BUDGET = 0.015
 # LeNet on the embedded digits with Adam: learns to ~97% in a few seconds on a CPU, no download.
 # (d2l's SGD lr=0.9 batch 256 needs Fashion-MNIST's 60,000 images; on 1,437 digits it stays at chance.)
 DEFAULTS: dict[str, Any] = {"model": "lenet", "dataset": "digits", "optimizer": "adam", "lr": 0.01,
@@ -67,6 +68,7 @@ class TrainScreen(Screen):
         self.preset = {**DEFAULTS, **dict(preset or {})}
         self.cancel = threading.Event()
         self.pending: deque = deque()  # Step events from the worker, drained by the UI thread
+        self.steps_announced = False  # a StepsPending is on its way to the UI thread
         self.running = False
         self.ready = False  # choices loaded (torch imported)
         self.run_id: int | None = None
@@ -92,7 +94,7 @@ class TrainScreen(Screen):
                     yield Button("Start ^S", id="train-start", variant="success", compact=True, disabled=True)
                     yield Button("Stop ^X", id="train-stop", variant="error", compact=True, disabled=True)
                 yield Static("loading torch…", id="train-status")
-                yield EpochTable(id="train-epochs")
+                yield EpochLog(id="train-epochs")
             with Vertical(id="train-right"):
                 yield CurvePlot("loss", "step", id="train-loss")
                 yield CurvePlot("accuracy", "epoch", id="train-acc")
@@ -217,13 +219,14 @@ class TrainScreen(Screen):
         config = self.valid_config
         self.cancel = threading.Event()
         self.pending.clear()
+        self.steps_announced = False
         self.steps = ([], [])
         self.epochs = []
         self.epochs_drawn = -1
         self.last_step = None
         self.run_id = None
         self.epochs_total = config.epochs
-        self.query_one(EpochTable).clear()
+        self.query_one(EpochLog).clear()
         self.running = True
         self.query_one(TrainForm).set_locked(True)
         self._sync_buttons()
@@ -254,13 +257,16 @@ class TrainScreen(Screen):
         for event in record(store, run_id, events):
             if isinstance(event, Step):
                 pending.append(event)
-                post(StepsPending(run_id))
+                if not self.steps_announced:  # one wake-up of the UI thread in flight at a time
+                    self.steps_announced = True
+                    post(StepsPending(run_id))
             else:
                 post(RunEvent(run_id, event))
 
     # ------------------------------------------------------------------ events from the worker
 
     def on_steps_pending(self, message: StepsPending) -> None:
+        self.steps_announced = False  # before draining: a step queued from now on posts again
         xs, ys = self.steps
         while self.pending:
             step = self.pending.popleft()
@@ -359,8 +365,8 @@ class TrainScreen(Screen):
                          "val": ([e * spe for e in ex], [e.val_loss for e in self.epochs])})
         loss.redraw()
         if self.epochs_drawn != len(self.epochs):
-            table = self.query_one(EpochTable)
-            table.add_epochs(self.epochs[table.row_count:])
+            log = self.query_one(EpochLog)
+            log.add_epochs(self.epochs[log.row_count:])
             self.epochs_drawn = len(self.epochs)
             acc = self.query_one("#train-acc", CurvePlot)
             acc.set_series({"train": (ex, [e.train_acc for e in self.epochs]),

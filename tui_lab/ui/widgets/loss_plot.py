@@ -11,6 +11,7 @@ from typing import Sequence
 
 from textual_plotext import PlotextPlot
 
+MAX_DRAWN = 300  # points per series handed to plotext
 COLORS = ("cyan", "orange", "green", "magenta", "red", "blue", "yellow", "white")
 
 
@@ -35,6 +36,16 @@ class CurvePlot(PlotextPlot):
             clean[name] = ([p[0] for p in pts], [p[1] for p in pts])
         self.series = clean
 
+    def drawn_points(self, xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
+        """At most MAX_DRAWN points (means of equal runs of points): a terminal cannot show more,
+        and plotext's cost grows with the number of points however long a run gets."""
+        n = len(xs)
+        if n <= MAX_DRAWN:
+            return xs, ys
+        k = math.ceil(n / MAX_DRAWN)
+        return ([sum(xs[i:i + k]) / len(xs[i:i + k]) for i in range(0, n, k)],
+                [sum(ys[i:i + k]) / len(ys[i:i + k]) for i in range(0, n, k)])
+
     def point_count(self) -> int:
         return sum(len(xs) for xs, _ in self.series.values())
 
@@ -49,6 +60,7 @@ class CurvePlot(PlotextPlot):
             if not xs:
                 continue
             marker = "braille" if len(xs) > 1 else "dot"
+            xs, ys = self.drawn_points(xs, ys)
             plt.plot(xs, ys, label=name, color=COLORS[i % len(COLORS)], marker=marker)
             drawn = True
         if not drawn:
