@@ -30,16 +30,33 @@ def key_label(key: str) -> str:
     return " / ".join(k.strip().replace("ctrl+", "Ctrl+").replace("shift+", "Shift+") for k in key.split(","))
 
 
+def tool_screens() -> list[tuple[str, str, str]]:
+    """The lesson tools' screens (conv, shapes, ...) not already listed, titled by tool name."""
+    from tui_lab.ui.tools import TOOL_SCREENS, tool_available
+
+    listed = {(m, c) for _, m, c in SCREENS}
+    out = []
+    for tool, (module, name) in TOOL_SCREENS.items():
+        if (module, name) not in listed and tool_available(tool):
+            listed.add((module, name))
+            out.append((f"Tool: {tool}", module, name))
+    return out
+
+
 def binding_rows() -> list[tuple[str, str, str]]:
-    """(screen, keys, what) for every binding with a description."""
+    """(screen, keys, what) for every binding with a description, the tools' screens included."""
     rows: list[tuple[str, str, str]] = []
-    for title, module, name in SCREENS:
-        cls = getattr(importlib.import_module(module), name)
+    for title, module, name in [*SCREENS, *tool_screens()]:
+        try:
+            cls = getattr(importlib.import_module(module), name)
+        except Exception:  # a tool screen that fails to import: the app already reports that
+            continue
         for b in cls.BINDINGS:
             binding = b if isinstance(b, Binding) else Binding(*b)
             if binding.description:
                 rows.append((title, key_label(binding.key), binding.description))
-    rows.extend(EXTRA)
+        if name == "DllabApp":
+            rows.extend(EXTRA)
     return rows
 
 
