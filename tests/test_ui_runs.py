@@ -71,6 +71,8 @@ async def test_enter_opens_a_runs_curves(tmp_path, history):
         assert app.screen.query_one(EpochTable).row_count == len(detail.epochs) == 1
         await pilot.press("a")  # per epoch
         assert app.screen.query_one("#detail-loss", CurvePlot).series["train"][0] == [1]
+        await pilot.press("l")  # log-scaled loss
+        assert app.screen.query_one("#detail-loss", CurvePlot).ylog
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen))
 

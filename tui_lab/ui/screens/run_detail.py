@@ -25,7 +25,8 @@ class RunDetailScreen(Screen):
     """Curves of one run with its epoch table, or the curves of several runs on the same axes."""
 
     CSS_PATH = "run_detail.tcss"
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("a", "toggle_axis", "Steps/epochs")]
+    BINDINGS = [Binding("escape", "back", "Back"), Binding("a", "toggle_axis", "Steps/epochs"),
+                Binding("l", "toggle_log", "Log loss")]
 
     def __init__(self, run_ids: list[int], **kwargs) -> None:
         super().__init__(**kwargs)
@@ -92,6 +93,12 @@ class RunDetailScreen(Screen):
 
     def action_toggle_axis(self) -> None:
         self.by_epoch = not self.by_epoch
+        self._draw()
+
+    def action_toggle_log(self) -> None:
+        loss = self.query_one("#detail-loss", CurvePlot)
+        loss.ylog = not loss.ylog
+        loss.title = "loss (log scale)" if loss.ylog else "loss"
         self._draw()
 
     def action_back(self) -> None:

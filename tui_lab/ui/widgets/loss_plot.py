@@ -24,6 +24,7 @@ class CurvePlot(PlotextPlot):
         self.xlabel = xlabel
         self.series: dict[str, tuple[list[float], list[float]]] = {}
         self.ylim: tuple[float, float] | None = None
+        self.ylog = False  # log-scaled y axis (losses spanning decades, a diverged run beside good ones)
         self._version = 0  # bumped by redraw(); render() rebuilds the plot only when it changes
         self._cache_key: tuple | None = None
         self._cache = None
@@ -57,6 +58,9 @@ class CurvePlot(PlotextPlot):
         plt.xlabel(self.xlabel)
         drawn = False
         for i, (name, (xs, ys)) in enumerate(self.series.items()):
+            if self.ylog:  # log needs y > 0
+                kept = [(x, y) for x, y in zip(xs, ys) if y > 0]
+                xs, ys = [p[0] for p in kept], [p[1] for p in kept]
             if not xs:
                 continue
             marker = "braille" if len(xs) > 1 else "dot"
@@ -67,6 +71,8 @@ class CurvePlot(PlotextPlot):
             plt.plot([0], [0], marker=" ")  # an empty frame with axes instead of a blank box
         if self.ylim:
             plt.ylim(*self.ylim)
+        if self.ylog and drawn:
+            plt.yscale("log")
         self._version += 1
         self.refresh()
 
