@@ -189,10 +189,12 @@ class DllabApp(App):
         import asyncio
         import time
 
-        training = [s for stack in self._screen_stacks.values() for s in stack
-                    if isinstance(s, TrainScreen) and s.running]
-        for screen in training:
-            screen.action_stop()
+        from tui_lab.ui.screens.train import TrainPanel
+
+        training = [panel for stack in self._screen_stacks.values() for screen in stack
+                    for panel in screen.query(TrainPanel) if panel.running]
+        for panel in training:
+            panel.action_stop()
         deadline = time.monotonic() + 2.0
         while any(s.running for s in training) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)

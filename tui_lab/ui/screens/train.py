@@ -52,16 +52,8 @@ def human_bytes(n: int | None) -> str:
     return ""
 
 
-class TrainScreen(Screen):
-    """Train a model and watch it learn."""
-
-    CSS_PATH = "train.tcss"
-    BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("ctrl+s", "start", "Start", priority=True),
-        Binding("ctrl+x", "stop", "Stop", priority=True),
-        Binding("ctrl+r", "reset_form", "Reset form", show=False),
-    ]
+class TrainPanel(Vertical):
+    """The form, Start/Stop, plots and epoch log: the train tool, inside TrainScreen or beside a lesson."""
 
     def __init__(self, preset: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -98,7 +90,6 @@ class TrainScreen(Screen):
             with Vertical(id="train-right"):
                 yield CurvePlot("loss", "step", id="train-loss")
                 yield CurvePlot("accuracy", "epoch", id="train-acc")
-        yield Footer()
 
     def on_mount(self) -> None:
         self.interval = 0.25
@@ -396,6 +387,49 @@ class TrainScreen(Screen):
         for name in FIELDS:
             form.set_value(name, self.preset.get(name))
         self.validate()
+
+
+
+class TrainScreen(Screen):
+    """Train a model and watch it learn (F3, or a lesson's train tool on a narrow terminal)."""
+
+    CSS_PATH = "train.tcss"
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+s", "start", "Start", priority=True),
+        Binding("ctrl+x", "stop", "Stop", priority=True),
+        Binding("ctrl+r", "reset_form", "Reset form", show=False),
+    ]
+
+    def __init__(self, preset: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.panel = TrainPanel(preset=preset, id="train-panel")
+
+    def compose(self) -> ComposeResult:
+        yield self.panel
+        yield Footer()
+
+    # the flow lives in the panel; the screen passes its keys on and shows its state
+    ready = property(lambda self: self.panel.ready)
+    running = property(lambda self: self.panel.running)
+    run_id = property(lambda self: self.panel.run_id)
+    steps = property(lambda self: self.panel.steps)
+    epochs = property(lambda self: self.panel.epochs)
+    last_step = property(lambda self: self.panel.last_step)
+    valid_config = property(lambda self: self.panel.valid_config)
+    preset = property(lambda self: self.panel.preset)
+
+    def validate(self) -> bool:
+        return self.panel.validate()
+
+    def action_start(self) -> None:
+        self.panel.action_start()
+
+    def action_stop(self) -> None:
+        self.panel.action_stop()
+
+    def action_reset_form(self) -> None:
+        self.panel.action_reset_form()
 
     def action_back(self) -> None:
         go_back = getattr(self.app, "go_back", None)
