@@ -169,3 +169,29 @@ async def test_a_run_from_the_cli_shows_up_when_the_runs_screen_is_shown_again(t
         headless_run(app.store)
         await pilot.press("f4")
         await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.query_one(DataTable).row_count == 1)
+
+
+@sync
+async def test_a_train_lesson_on_a_wide_terminal_shows_the_tool_beside_the_text(tmp_path):
+    from tui_lab.ui.screens.train import TrainPanel
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"softmax", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, LessonScreen))
+        lesson = app.screen
+        panel = lesson.query_one(TrainPanel)
+        await wait_until(pilot, lambda: panel.ready)
+        await pilot.pause()
+        assert panel.display and lesson.train_panel is panel
+        assert panel.query_one(TrainForm).values()["model"] == "softmax"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not panel.running and app.store.list_runs())
+        assert app.store.list_runs()[0].status == "finished"
+        assert isinstance(app.screen, LessonScreen)  # trained without leaving the lesson
+        # narrower than 120 columns: the tool gives way to the "Open train" button
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert lesson.train_panel is None and not panel.display
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen))

@@ -47,7 +47,21 @@ def test_catalog_filtered(snap_compare, tmp_path, size):
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_lesson(snap_compare, tmp_path, size):
-    assert snap_compare(make_app(tmp_path), press=[*"softmax", "enter", "_"], terminal_size=size)
+    """A train lesson: text and an Open button at 80x24, text beside the train tool at 120x40."""
+    from tui_lab.ui.screens.lesson import LessonScreen
+    from tui_lab.ui.screens.train import TrainPanel
+
+    async def open_lesson(pilot):
+        await pilot.press(*"softmax", "enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, LessonScreen))
+        await wait_until(pilot, lambda: pilot.app.screen.query_one(TrainPanel).ready)
+        await pilot.pause()
+
+    assert snap_compare(make_app(tmp_path), run_before=open_lesson, terminal_size=size)
+
+
+def test_lesson_with_another_tool(snap_compare, tmp_path):
+    assert snap_compare(make_app(tmp_path), press=[*"convolution", "enter", "_"], terminal_size=(120, 40))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

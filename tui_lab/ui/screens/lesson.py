@@ -1,7 +1,8 @@
 """One lesson: its Markdown text beside the tool it names (above it on narrow terminals).
 
-Enter (or the button) opens the lesson's tool with the lesson's preset; Ctrl+D marks the lesson
-done. The tool itself is a screen of its own (`tui_lab.ui.tools`), pushed on top of this one.
+A `train` lesson on a terminal 120 columns or wider shows the train tool itself beside the text,
+with the lesson's preset loaded (Ctrl+S starts it). Otherwise Enter (or the button) opens the tool's
+own screen (`tui_lab.ui.tools`) with the preset. Ctrl+D marks the lesson done.
 """
 
 from __future__ import annotations
@@ -23,15 +24,20 @@ TOOL_NAMES = {
 }
 
 
+EMBED_WIDTH = 120  # from this width a train lesson shows the train tool beside its text
+
+
 class LessonScreen(Screen):
     """Read a lesson and open its interactive tool."""
 
-    CSS_PATH = "lesson.tcss"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    CSS_PATH = ["lesson.tcss", "train.tcss"]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (EMBED_WIDTH, "-wide")]
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("enter,o", "open_tool", "Open tool"),
         Binding("ctrl+d", "toggle_done", "Done ✓"),
+        Binding("ctrl+s", "start", "Start", priority=True),
+        Binding("ctrl+x", "stop", "Stop", priority=True),
         Binding("j", "scroll(1)", "Scroll down", show=False),
         Binding("k", "scroll(-1)", "Scroll up", show=False),
     ]
@@ -39,6 +45,18 @@ class LessonScreen(Screen):
     def __init__(self, lesson, **kwargs) -> None:
         super().__init__(**kwargs)
         self.lesson = lesson
+        self.embeds_train = lesson.tool == "train"
+        if self.embeds_train:
+            self.add_class("-embeds-train")
+
+    @property
+    def train_panel(self):
+        """The train tool beside the text, when it is showing (a train lesson on a wide terminal)."""
+        if not (self.embeds_train and self.has_class("-wide")):
+            return None
+        from tui_lab.ui.screens.train import TrainPanel
+
+        return self.query_one(TrainPanel)
 
     def compose(self) -> ComposeResult:
         lesson = self.lesson
@@ -46,8 +64,10 @@ class LessonScreen(Screen):
 
         available = tool_available(lesson.tool)
         with Horizontal(id="lesson-root"):
-            with VerticalScroll(id="lesson-text"):
-                yield Markdown(lesson.body, id="lesson-markdown")
+            with Vertical(id="lesson-left"):
+                yield Static("", id="lesson-bar")  # shown when the train tool takes the side panel's place
+                with VerticalScroll(id="lesson-text"):
+                    yield Markdown(lesson.body, id="lesson-markdown")
             with Vertical(id="lesson-side"):
                 yield Static(Text.assemble((lesson.title, "bold"), "\n", (lesson.section, "dim")), id="lesson-title")
                 yield Static("", id="lesson-done")
@@ -56,6 +76,10 @@ class LessonScreen(Screen):
                 preset = ", ".join(f"{k}={json.dumps(v)}" for k, v in lesson.preset.items()) or "defaults"
                 yield Static(Text(f"Preset: {preset}", style="dim"), id="lesson-preset")
                 yield Button(f"Open {lesson.tool} ⏎", id="lesson-open", variant="primary", compact=True)
+            if self.embeds_train:
+                from tui_lab.ui.screens.train import TrainPanel
+
+                yield TrainPanel(preset=dict(lesson.preset), id="lesson-train")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -67,15 +91,36 @@ class LessonScreen(Screen):
 
     def _show_done(self) -> None:
         done = self.lesson.id in self.app.store.done_lessons()
-        self.query_one("#lesson-done", Static).update(
-            Text("✓ done" if done else "○ not done (Ctrl+D)", style="green" if done else "dim"))
+        mark = Text("✓ done" if done else "○ not done (Ctrl+D)", style="green" if done else "dim")
+        self.query_one("#lesson-done", Static).update(mark)
+        self.query_one("#lesson-bar", Static).update(Text.assemble((self.lesson.section, "dim"), "  ", mark))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "lesson-open":
             self.action_open_tool()
 
     def action_open_tool(self) -> None:
+        panel = self.train_panel
+        if panel is not None:  # the tool is right here: move into its form
+            panel.query_one("#field-model").focus()
+            return
         self.app.open_tool(self.lesson.tool, dict(self.lesson.preset))
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in ("start", "stop"):
+            return self.train_panel is not None
+        return True
+
+    def on_resize(self) -> None:
+        self.refresh_bindings()  # Start/Stop come and go with the embedded tool
+
+    def action_start(self) -> None:
+        if self.train_panel is not None:
+            self.train_panel.action_start()
+
+    def action_stop(self) -> None:
+        if self.train_panel is not None:
+            self.train_panel.action_stop()
 
     def action_toggle_done(self) -> None:
         store = self.app.store
