@@ -135,7 +135,7 @@ async def test_a_model_that_does_not_fit_the_data_is_flagged_on_the_model_field(
         screen = await ready(pilot)
         form = screen.query_one(TrainForm)
         assert form.field("model").has_class("-invalid")
-        assert "lenet takes image data" in str(screen.query_one("#form-error", Static).render())
+        assert "lenet does not fit data set 'moons'" in str(screen.query_one("#form-error", Static).render())
         assert screen.query_one("#train-start", Button).disabled
 
 

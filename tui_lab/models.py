@@ -62,14 +62,19 @@ def build_model(name: str, info: DatasetInfo, **options: Any) -> nn.Module:
     key = (name or "").strip().lower()
     if key not in MODELS:
         raise choice_error("model", name, MODELS)
-    spec = MODELS[key]
+    check_fit(key, info)
+    return _BUILDERS[key](info, **options)
+
+
+def check_fit(name: str, info: DatasetInfo) -> None:
+    """ConfigError('model', ...) naming the models that do fit, when `name` cannot take this data set."""
+    spec = MODELS[name]
     if info.kind not in spec.kinds:
         fits = [m for m, s in MODELS.items() if info.kind in s.kinds and not (s.classification_only and info.task != "classification")]
-        raise ConfigError("model", f"{key} does not fit data set {info.name!r} ({info.kind}, input {_shape(info.input_shape)}); "
+        raise ConfigError("model", f"{name} does not fit data set {info.name!r} ({info.kind}, input {_shape(info.input_shape)}); "
                                    f"models for it: {', '.join(fits)}")
     if spec.classification_only and info.task != "classification":
-        raise ConfigError("model", f"{key} needs a classification data set; {info.name!r} is regression")
-    return _BUILDERS[key](info, **options)
+        raise ConfigError("model", f"{name} needs a classification data set; {info.name!r} is regression")
 
 
 def _shape(shape) -> str:

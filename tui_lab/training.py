@@ -56,7 +56,7 @@ class TrainConfig:
     def validated(self) -> "TrainConfig":
         """Normalized copy (lower-case names, numbers parsed); ConfigError naming the field otherwise."""
         from tui_lab.data import dataset_info
-        from tui_lab.models import MODELS
+        from tui_lab.models import MODELS, check_fit
         from tui_lab.optimizers import optimizer_name, parse_lr
         from tui_lab.errors import choice_error
 
@@ -64,6 +64,7 @@ class TrainConfig:
         if model not in MODELS:
             raise choice_error("model", self.model, MODELS)
         dataset = dataset_info(self.dataset).name
+        check_fit(model, dataset_info(dataset))
         optimizer = optimizer_name(self.optimizer)
         lr = parse_lr(self.lr)
         epochs = _int_at_least("epochs", self.epochs, 1)

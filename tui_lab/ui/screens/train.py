@@ -72,8 +72,6 @@ class TrainPanel(Vertical):
         self.epochs: list[Any] = []
         self.dirty = False  # new steps since the last redraw
         self.epochs_drawn = -1  # the accuracy plot changes only when an epoch ends
-        self.model_kinds: dict[str, tuple[tuple[str, ...], bool]] = {}
-        self.dataset_kinds: dict[str, tuple[str, str]] = {}
         self.default_lrs: dict[str, float] = {}
 
     # ------------------------------------------------------------------ layout
@@ -119,8 +117,6 @@ class TrainPanel(Vertical):
 
     def _fill_choices(self, models, datasets, optimizers, devices) -> None:
         form = self.query_one(TrainForm)
-        self.model_kinds = {n: (s.kinds, s.classification_only) for n, s in models.items()}
-        self.dataset_kinds = {n: (d.kind, d.task) for n, d in datasets.items()}
         self.default_lrs = {n: s.default_lr for n, s in optimizers.items()}
         form.set_choices("model", [(n, n) for n in models])
         form.set_choices("dataset", [(n + ("" if d.embedded else " (download)"), n) for n, d in datasets.items()])
@@ -168,14 +164,7 @@ class TrainPanel(Vertical):
         config = TrainConfig(model=v["model"], dataset=v["dataset"], optimizer=v["optimizer"], lr=v["lr"],
                              epochs=v["epochs"], batch_size=v["batch_size"], device=v["device"],
                              seed=int(self.preset.get("seed", 0)), model_options=dict(self.preset.get("model_options", {})))
-        config = config.validated()
-        kinds, classification_only = self.model_kinds.get(config.model, ((), False))
-        kind, task = self.dataset_kinds.get(config.dataset, ("", ""))
-        if kinds and kind not in kinds:
-            raise ConfigError("model", f"{config.model} takes {', '.join(kinds)} data; {config.dataset} is {kind} data")
-        if classification_only and task != "classification":
-            raise ConfigError("model", f"{config.model} is for classification; {config.dataset} is {task}")
-        return config
+        return config.validated()  # includes whether the model fits the data set
 
     def validate(self) -> bool:
         """Flag the first bad field inline; Start is enabled only for a valid config."""
