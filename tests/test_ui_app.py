@@ -195,3 +195,21 @@ async def test_a_train_lesson_on_a_wide_terminal_shows_the_tool_beside_the_text(
         assert lesson.train_panel is None and not panel.display
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen))
+
+
+@sync
+async def test_ctrl_r_opens_any_lessons_code_cells(tmp_path):
+    """A conv lesson's own code cells run from the lesson screen, not only snippets lessons."""
+    from tui_lab.lessons import lessons_dir
+    from tui_lab.ui.app import DllabApp
+    from tui_lab.ui.screens.snippets import SnippetsScreen
+
+    app = DllabApp(lessons_dir=lessons_dir(), warm_torch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"cross-corr", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, LessonScreen))
+        assert app.screen.lesson.tool == "conv" and app.screen.lesson.cells
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, SnippetsScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, LessonScreen))

@@ -36,6 +36,7 @@ class LessonScreen(Screen):
         Binding("escape", "back", "Back"),
         Binding("enter,o", "open_tool", "Open tool"),
         Binding("ctrl+d", "toggle_done", "Done ✓"),
+        Binding("ctrl+r", "open_cells", "Run cells"),
         Binding("ctrl+s", "start", "Start", priority=True),
         Binding("ctrl+x", "stop", "Stop", priority=True),
         Binding("j", "scroll(1)", "Scroll down", show=False),
@@ -106,9 +107,15 @@ class LessonScreen(Screen):
             return
         self.app.open_tool(self.lesson.tool, dict(self.lesson.preset))
 
+    def action_open_cells(self) -> None:
+        """Every lesson's code cells can be run, edited and checked, whatever its main tool."""
+        self.app.open_tool("snippets", {"lesson": self.lesson.id})
+
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in ("start", "stop"):
             return self.train_panel is not None
+        if action == "open_cells":
+            return bool(self.lesson.cells) and self.lesson.tool != "snippets"
         return True
 
     def on_resize(self) -> None:
