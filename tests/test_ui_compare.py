@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 
 import pytest
 import torch
@@ -11,16 +9,7 @@ from textual.app import App
 from textual.widgets import Input, Static
 
 from tui_lab.ui.screens.compare import CompareScreen
-
-
-def sync(test):
-    """Run an async Pilot test with asyncio (no pytest async plugin needed)."""
-
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
+from ui_support import sync
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 
 import torch
 import torch.nn.functional as F
@@ -13,6 +11,7 @@ from textual.widgets import Static
 from tui_lab import conv_steps as cs
 from tui_lab.ui.screens.conv import ConvScreen
 from tui_lab.ui.widgets.matrix_grid import MatrixGrid
+from ui_support import sync
 
 
 class ConvApp(App):
@@ -22,16 +21,6 @@ class ConvApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(ConvScreen(preset=self.preset))
-
-
-def sync(test):
-    """Run an async Pilot test without an asyncio pytest plugin."""
-
-    @functools.wraps(test)
-    def wrapper() -> None:
-        asyncio.run(test())
-
-    return wrapper
 
 
 async def ready(pilot) -> ConvScreen:

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 
 import torch
 from textual.app import App
 from textual.widgets import Static
 
 from tui_lab.ui.screens.landscape import LandscapeCanvas, LandscapeScreen, _pair
-
-
-def sync(test):
-    """Run an async Pilot test with asyncio (no pytest async plugin needed)."""
-
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
+from ui_support import sync
 
 
 class LandscapeApp(App):

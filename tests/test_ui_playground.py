@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 
 import pytest
 from textual.app import App
@@ -12,16 +10,7 @@ from textual.widgets import Static
 from tui_lab import playground as pg
 from tui_lab.ui.screens.playground import PlaygroundScreen
 from tui_lab.ui.widgets.decision_map import DecisionMap, confidence_band, pixel_colours, point_colour, region_colour
-
-
-def sync(test):
-    """Run an async Pilot test with asyncio (no pytest async plugin needed)."""
-
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
+from ui_support import sync
 
 
 @pytest.fixture(autouse=True)

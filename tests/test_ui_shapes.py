@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 
 import pytest
 from textual.app import App
 from textual.widgets import DataTable, Input, Static
 
 from tui_lab.ui.screens.shapes import ShapesScreen
+from ui_support import sync
 
 
 class ShapesApp(App):
@@ -19,16 +18,6 @@ class ShapesApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(ShapesScreen(preset=self.preset))
-
-
-def sync(test):
-    """Run an async Pilot test without an asyncio pytest plugin (fixtures pass through)."""
-
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 async def settle(pilot) -> None:

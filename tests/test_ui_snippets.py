@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 
 import pytest
 from textual.app import App
@@ -11,6 +9,7 @@ from textual.widgets import OptionList, Static, TextArea
 
 from tui_lab.lessons import find_lesson
 from tui_lab.ui.screens.snippets import SnippetsScreen, cells_from_preset
+from ui_support import sync
 
 
 class SnippetsApp(App):
@@ -20,16 +19,6 @@ class SnippetsApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(SnippetsScreen(preset=self.preset))
-
-
-def sync(test):
-    """Run an async Pilot test without an asyncio pytest plugin."""
-
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 def text(screen, selector: str) -> str:
