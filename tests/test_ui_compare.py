@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 
 import pytest
 import torch
-from textual.app import App
 from textual.widgets import Input, Static
 
 from tui_lab.ui.screens.compare import CompareScreen
-from ui_support import sync
+from ui_support import ScreenApp, sync
 
 
 @pytest.fixture(autouse=True)
@@ -20,13 +20,7 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
-class CompareApp(App):
-    def __init__(self, preset):
-        super().__init__()
-        self.preset = preset
-
-    def on_mount(self) -> None:
-        self.push_screen(CompareScreen(preset=self.preset))
+CompareApp = functools.partial(ScreenApp, CompareScreen)
 
 
 SMALL = {"model": "mlp", "dataset": "digits", "model_options": {"hidden": [32]}, "epochs": 1, "device": "cpu",

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 
 import torch
 import torch.nn.functional as F
-from textual.app import App
 from textual.widgets import Static
 
 from tui_lab import conv_steps as cs
 from tui_lab.ui.screens.conv import ConvScreen
 from tui_lab.ui.widgets.matrix_grid import MatrixGrid
-from ui_support import sync
+from ui_support import ScreenApp, sync
 
 
-class ConvApp(App):
-    def __init__(self, preset: dict | None = None) -> None:
-        super().__init__()
-        self.preset = preset
-
-    def on_mount(self) -> None:
-        self.push_screen(ConvScreen(preset=self.preset))
+ConvApp = functools.partial(ScreenApp, ConvScreen)
 
 
 async def ready(pilot) -> ConvScreen:

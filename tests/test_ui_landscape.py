@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 
 import torch
-from textual.app import App
 from textual.widgets import Static
 
 from tui_lab.ui.screens.landscape import LandscapeCanvas, LandscapeScreen, _pair
-from ui_support import sync
+from ui_support import ScreenApp, sync
 
 
-class LandscapeApp(App):
-    def __init__(self, preset):
-        super().__init__()
-        self.preset = preset
-
-    def on_mount(self) -> None:
-        self.push_screen(LandscapeScreen(preset=self.preset))
+LandscapeApp = functools.partial(ScreenApp, LandscapeScreen)
 
 
 async def _settle(pilot) -> None:

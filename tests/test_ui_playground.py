@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 
 import pytest
-from textual.app import App
 from textual.widgets import Static
 
 from tui_lab import playground as pg
 from tui_lab.ui.screens.playground import PlaygroundScreen
 from tui_lab.ui.widgets.decision_map import DecisionMap, confidence_band, pixel_colours, point_colour, region_colour
-from ui_support import sync
+from ui_support import ScreenApp, sync
 
 
 @pytest.fixture(autouse=True)
@@ -18,13 +18,7 @@ def no_pacing(monkeypatch):
     monkeypatch.setattr(PlaygroundScreen, "FRAME_INTERVAL", 0.0)
 
 
-class PlaygroundApp(App):
-    def __init__(self, preset):
-        super().__init__()
-        self.preset = preset
-
-    def on_mount(self) -> None:
-        self.push_screen(PlaygroundScreen(preset=self.preset))
+PlaygroundApp = functools.partial(ScreenApp, PlaygroundScreen)
 
 
 async def _settle(pilot) -> None:

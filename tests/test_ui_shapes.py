@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 
 import pytest
-from textual.app import App
 from textual.widgets import DataTable, Input, Static
 
 from tui_lab.ui.screens.shapes import ShapesScreen
-from ui_support import sync
+from ui_support import ScreenApp, sync
 
 
-class ShapesApp(App):
-    def __init__(self, preset: dict) -> None:
-        super().__init__()
-        self.preset = preset
-
-    def on_mount(self) -> None:
-        self.push_screen(ShapesScreen(preset=self.preset))
+ShapesApp = functools.partial(ScreenApp, ShapesScreen)
 
 
 async def settle(pilot) -> None:

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 
 import pytest
-from textual.app import App
 from textual.widgets import OptionList, Static, TextArea
 
 from tui_lab.lessons import find_lesson
 from tui_lab.ui.screens.snippets import SnippetsScreen, cells_from_preset
-from ui_support import sync
+from ui_support import ScreenApp, sync
 
 
-class SnippetsApp(App):
-    def __init__(self, preset: dict) -> None:
-        super().__init__()
-        self.preset = preset
-
-    def on_mount(self) -> None:
-        self.push_screen(SnippetsScreen(preset=self.preset))
+SnippetsApp = functools.partial(ScreenApp, SnippetsScreen)
 
 
 def text(screen, selector: str) -> str:

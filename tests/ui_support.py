@@ -7,6 +7,8 @@ import functools
 import time
 from pathlib import Path
 
+from textual.app import App
+
 import sklearn.datasets  # noqa: F401  (the digits data set needs it; import once, not mid-test)
 
 LESSONS = {
@@ -114,3 +116,17 @@ def headless_run(store, **overrides):
     events = train(config)
     run_id = store.create_run(config.to_dict())
     return run_id, list(record(store, run_id, events))
+
+
+class ScreenApp(App):
+    """One tool screen alone in a tiny app, as a lesson opens it: `ScreenApp(ConvScreen, preset)`."""
+
+    def __init__(self, screen_cls, preset: dict | None = None) -> None:
+        super().__init__()
+        self.screen_cls = screen_cls
+        self.preset = preset
+        # the title the per-file harness apps had (it appears in snapshot SVGs)
+        self.title = screen_cls.__name__.removesuffix("Screen") + "App"
+
+    def on_mount(self) -> None:
+        self.push_screen(self.screen_cls(preset=self.preset))
