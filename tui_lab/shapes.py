@@ -32,7 +32,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from tui_lab.errors import ConfigError, choice_error
 
@@ -288,7 +288,10 @@ class Demo:
     name: str
     description: str
     input_shape: tuple[int, ...]
-    build: Callable[[], Any]
+
+    def build(self):
+        """A fresh instance of the demo model."""
+        return _demo(self.name)
 
 
 def _demo(name: str):
@@ -322,26 +325,24 @@ DEMOS: dict[str, Demo] = {
     d.name: d
     for d in (
         Demo("inception-demo", "Inception block 192x28x28 -> 256x28x28 (seeds: 0.16 M params, 128 M MACs)",
-             (192, 28, 28), lambda: _demo("inception-demo")),
+             (192, 28, 28)),
         Demo("conv3x3-demo", "one 3x3 conv 192 -> 256 channels (seeds: 0.44 M params, 346 M MACs)",
-             (192, 28, 28), lambda: _demo("conv3x3-demo")),
+             (192, 28, 28)),
         Demo("conv5x5-demo", "one 5x5 conv 192 -> 256 channels (seeds: 1.22 M params, 963 M MACs)",
-             (192, 28, 28), lambda: _demo("conv5x5-demo")),
+             (192, 28, 28)),
         Demo("reduction-demo", "1x1 reduction: 128 -> 32 (1x1) -> 256 (5x5): 1x1x128x32 + 5x5x32x256 weights",
-             (128, 100, 100), lambda: _demo("reduction-demo")),
+             (128, 100, 100)),
         Demo("direct5x5-demo", "no reduction: 128 -> 256 (5x5): 5x5x128x256 weights, about 4x more",
-             (128, 100, 100), lambda: _demo("direct5x5-demo")),
-        Demo("stacked3x3-demo", "two 3x3 convs: receptive field 5, like one 5x5", (1, 9, 9),
-             lambda: _demo("stacked3x3-demo")),
-        Demo("single5x5-demo", "one 5x5 conv: receptive field 5", (1, 9, 9), lambda: _demo("single5x5-demo")),
-        Demo("dilated-demo", "3x3 conv with dilation 2: receptive field 5 with 9 weights", (1, 9, 9),
-             lambda: _demo("dilated-demo")),
+             (128, 100, 100)),
+        Demo("stacked3x3-demo", "two 3x3 convs: receptive field 5, like one 5x5", (1, 9, 9)),
+        Demo("single5x5-demo", "one 5x5 conv: receptive field 5", (1, 9, 9)),
+        Demo("dilated-demo", "3x3 conv with dilation 2: receptive field 5 with 9 weights", (1, 9, 9)),
         Demo("unet-demo", "a small U-Net: 32x32 down to 8x8 and back up, skip connections concatenated",
-             (1, 32, 32), lambda: _demo("unet-demo")),
+             (1, 32, 32)),
         Demo("fcn-demo", "a fully convolutional net: 1x1 conv scores, a transposed conv upsamples 4x",
-             (1, 32, 32), lambda: _demo("fcn-demo")),
+             (1, 32, 32)),
         Demo("mismatch-demo", "LeNet-5 drawn for 32x32 fed a 28x28 image: Linear(400, 120) gets 256",
-             (1, 28, 28), lambda: _demo("mismatch-demo")),
+             (1, 28, 28)),
     )
 }
 

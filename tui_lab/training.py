@@ -275,7 +275,6 @@ def train(config: TrainConfig, cancel: threading.Event | None = None,
     device = resolve_device(cfg.device)
     if cfg.amp != "off" and not device.startswith("cuda"):
         raise ConfigError("amp", f"{cfg.amp} mixed precision needs a CUDA device; this run is on {device} (use --amp off)")
-    dataset_info(cfg.dataset)
     from tui_lab.models import build_model  # validate model/data fit before loading the data
 
     import torch
