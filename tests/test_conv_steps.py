@@ -54,7 +54,7 @@ def check_frames(result: cs.Result) -> None:
             c, i, j = f.out_index
             assert result.output[c][i][j] == f.value
             if cfg.mode == "max":
-                assert f.value == max(x for x, _ in f.terms) == f.running[-1]
+                assert f.value == max((x for x, _ in f.terms), default=float("-inf")) == f.running[-1]
             else:
                 assert f.value == sum(x for x, _ in f.terms) / f.divisor
             assert f.window[0] == (i * cfg.stride[0], j * cfg.stride[1])
@@ -310,3 +310,12 @@ def test_core_imports_neither_textual_nor_torch():
             "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'torch') or m.startswith('tui_lab.ui')];"
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_dilated_max_pool_window_wholly_in_the_padding_is_minus_infinity():
+    """Found by hypothesis: a 2x2 input, kernel 2, dilation 3, padding 1 -> one window of padding only."""
+    cfg = cs.build_config({"mode": "max", "input": [[0, 1], [2, 3]], "kernel": 2, "stride": 1,
+                           "padding": 1, "dilation": 3})
+    result = assert_matches_torch(cfg)
+    assert result.output[0][0][0] == float("-inf")
+    assert cs.products_text(result.frames[0]) == "max(only padding) = -inf"

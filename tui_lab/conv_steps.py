@@ -678,7 +678,9 @@ def _pool(config: Config) -> Result:
         return [v for v in vals if v is not None] if is_max else vals  # -inf padding never wins
 
     def reduce(vals: list[Number]) -> Number:
-        return max(vals) if is_max else sum(vals) / (kh * kw)  # count_include_pad=True, as torch
+        if is_max:  # a dilated window can fall wholly in the padding: torch gives -inf there
+            return max(vals) if vals else float("-inf")
+        return sum(vals) / (kh * kw)  # count_include_pad=True, as torch
 
     output = tuple(
         tuple(tuple(reduce(values(c, windows[i * fw.value + j])) for j in range(fw.value))
@@ -689,7 +691,7 @@ def _pool(config: Config) -> Result:
         c, cell = divmod(k, per_plane)
         i, j = divmod(cell, fw.value)
         vals = values(c, windows[cell])
-        running = tuple(accumulate(vals, max if is_max else None))
+        running = tuple(accumulate(vals, max if is_max else None)) or (output[c][i][j],)  # all padding: -inf
         return Frame(k, config.mode, (c, i, j), windows[cell], tuple((v, None) for v in vals), running,
                      0, output[c][i][j], divisor=1 if is_max else kh * kw)
 
@@ -798,7 +800,8 @@ def products_text(frame: Frame, channel: int | None = None) -> str:
 
     With `channel`, a conv frame shows only that input channel's products and their sum."""
     if frame.kind == "max":
-        return f"max({', '.join(fmt(x) for x, _ in frame.terms)}) = {fmt(frame.value)}"
+        inside = ", ".join(fmt(x) for x, _ in frame.terms) or "only padding"
+        return f"max({inside}) = {fmt(frame.value)}"
     if frame.kind == "avg":
         return f"({' + '.join(_paren(x) for x, _ in frame.terms)}) / {frame.divisor} = {fmt(frame.value)}"
     if frame.kind == "transposed":
