@@ -5,6 +5,13 @@ from __future__ import annotations
 import socket
 
 import pytest
+from hypothesis import settings
+
+# The same examples on every run, so CI never fails by chance; explore new ones locally with
+# `pytest --hypothesis-profile=explore`.
+settings.register_profile("dllab", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("dllab")
 
 
 @pytest.fixture(autouse=True)
