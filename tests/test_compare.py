@@ -8,10 +8,13 @@ import pytest
 import torch
 
 from tui_lab.compare import (
-    CompareCancelled, CompareConfig, CompareFinished, CompareStarted, InitialLoss, RunDiverged, RunEpoch, RunSetting,
-    RunStep, compare, record_compare, settings_from_lists,
+    CompareCancelled, CompareConfig, CompareFinished, CompareStarted, InitialLoss, RunSetting, compare, record_compare,
+    settings_from_lists,
 )
 from tui_lab.errors import ConfigError
+from tui_lab.training import Diverged as RunDiverged
+from tui_lab.training import EpochEnd as RunEpoch
+from tui_lab.training import Step as RunStep
 
 @pytest.fixture(autouse=True)
 def _one_thread():
@@ -162,7 +165,7 @@ def test_bad_model_for_data_fails_before_loading():
 
 def test_a_run_that_raises_fails_alone(monkeypatch, tmp_path):
     import tui_lab.optimizers as registry
-    from tui_lab.compare import RunFailed
+    from tui_lab.training import Failed as RunFailed
     from tui_lab.runs import RunStore
 
     real = registry.make_optimizer

@@ -113,12 +113,12 @@ def test_bad_input_is_a_config_error_naming_the_field(field, kwargs):
 
 
 def test_a_crash_inside_the_loop_becomes_a_failed_event(monkeypatch):
-    import tui_lab.training as t
+    from tui_lab.learner import Learner
 
     def boom(*a, **k):
         raise RuntimeError("CUDA out of memory. Tried to allocate 2 GiB")
 
-    monkeypatch.setattr(t, "batch_metrics", boom)
+    monkeypatch.setattr(Learner, "account", boom)
     events = collect(TrainConfig(model="softmax", epochs=1))
     assert isinstance(events[-1], Failed)
     assert "batch size" in events[-1].hint

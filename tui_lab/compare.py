@@ -2,7 +2,7 @@
 
     for event in compare(CompareConfig(model="mlp", dataset="digits",
                                        runs=(RunSetting("sgd", 0.1), RunSetting("adam", 0.001)))):
-        ...  # CompareStarted, then InitialLoss / RunStep / RunEpoch / RunDiverged per run, CompareFinished
+        ...  # CompareStarted, then InitialLoss / Step / EpochEnd / Diverged per run (`run`), CompareFinished
 
 Every run starts from the same initial weights (one model, copied) and sees the same batches in the
 same order (one shuffle shared by all, the same as `training.train` uses for that seed). The runs
@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
+from tui_lab.control import RunControl
 from tui_lab.errors import ConfigError
 
 MAX_RUNS = 8
@@ -102,55 +103,6 @@ class InitialLoss:
 
 
 @dataclass(frozen=True)
-class RunStep:
-    run: int
-    epoch: int
-    step: int  # within the epoch, 1-based
-    global_step: int
-    loss: float  # mean training loss since this run's last RunStep
-    examples_per_sec: float  # this run's own compute time only
-
-
-@dataclass(frozen=True)
-class RunEpoch:
-    run: int
-    epoch: int
-    train_loss: float
-    train_acc: float | None
-    val_loss: float
-    val_acc: float | None
-    examples_per_sec: float
-    seconds: float  # this run's training time this epoch (its share of the race)
-
-
-@dataclass(frozen=True)
-class RunDiverged:
-    run: int
-    epoch: int
-    step: int
-    loss: float
-    message: str
-
-
-@dataclass(frozen=True)
-class RunFailed:
-    run: int
-    message: str
-    hint: str
-
-
-@dataclass(frozen=True)
-class EpochStats:
-    epoch: int
-    train_loss: float
-    train_acc: float | None
-    val_loss: float
-    val_acc: float | None
-    examples_per_sec: float
-    seconds: float
-
-
-@dataclass(frozen=True)
 class RunResult:
     run: int
     optimizer: str
@@ -159,7 +111,7 @@ class RunResult:
     weight_decay: float
     status: str  # "finished" | "diverged" | "failed" | "cancelled"
     initial_loss: float | None
-    epochs: tuple[EpochStats, ...]
+    epochs: tuple[Any, ...]  # training.EpochEnd, one per finished epoch
     seconds: float  # this run's own training time
     examples: int  # training examples it stepped through
     message: str | None = None
@@ -223,17 +175,22 @@ class CompareFailed:
     hint: str
 
 
-CompareEvent = (CompareStarted | InitialLoss | RunStep | RunEpoch | RunDiverged | RunFailed | CompareFinished
-                | CompareCancelled | CompareFailed)
+# A race streams CompareStarted, InitialLoss, then the training engine's own Step, EpochEnd,
+# Diverged, Failed and HyperparametersChanged events, each with the `run` it belongs to, and ends
+# with CompareFinished, CompareCancelled (or CompareFailed when it could not start).
+CompareEvent = Any
 
 
 # --- the race ----------------------------------------------------------------------------------
 
 
-def compare(config: CompareConfig, cancel: threading.Event | None = None) -> Iterator[CompareEvent]:
+def compare(config: CompareConfig, control: RunControl | None = None, *,
+            cancel: threading.Event | None = None) -> Iterator[CompareEvent]:
     """Validate `config`, load the data on its device once, and return the stream of race events.
 
-    Raises ConfigError at once for bad input; what goes wrong later arrives as events.
+    `control` (or a plain `cancel` event) stops or pauses the race from another thread; live
+    hyperparameter changes apply to every run. Raises ConfigError at once for bad input; what goes
+    wrong later arrives as events.
     """
     import torch
 
@@ -249,7 +206,7 @@ def compare(config: CompareConfig, cancel: threading.Event | None = None) -> Ite
         build_model(configs[0].model, info, **configs[0].model_options)
     data = load_on_device(configs[0].dataset, device, configs[0].data_dir)
     device_name = next((d.description for d in list_devices() if d.name == device), device)
-    return _race(configs, device, device_name, data, cancel or threading.Event(), config.batched)
+    return _race(configs, device, device_name, data, control or RunControl(cancel), config.batched)
 
 
 class _Clock:
@@ -348,25 +305,26 @@ def _can_stack(model, wanted: bool | None, device: str, k: int) -> bool:
 class _Runner:
     index: int
     cfg: Any
-    model: Any
-    optimizer: Any
+    learner: Any  # learner.Learner: model, optimizer and on-device sums
     clock: _Clock
     status: str = "running"
     message: str | None = None
     initial: float | None = None
-    examples: int = 0
     epochs: list = field(default_factory=list)
-    # on-device accumulators
-    loss_sum: Any = None
-    correct: Any = None
-    window: Any = None
-    first_t: Any = None
-    limit_t: Any = None
-    first_bad: Any = None
-    step_t: Any = None  # this run's step count, on the device
-    window_steps: int = 0
     window_time: float = 0.0
     epoch_time: float = 0.0
+    _examples: int = 0  # examples stepped through, kept when the learner is freed
+
+    @property
+    def examples(self) -> int:
+        return self.learner.examples if self.learner is not None else self._examples
+
+    def stop(self, status: str, message: str | None) -> None:
+        """End this run (diverged or failed) and free its model: the others carry on."""
+        self.status, self.message = status, message
+        if self.learner is not None:
+            self._examples = self.learner.examples
+        self.learner = None
 
     def result(self, status: str | None = None) -> RunResult:
         momentum = self.cfg.momentum
@@ -377,15 +335,17 @@ class _Runner:
                          self.message)
 
 
-def _race(configs, device: str, device_name: str, data, cancel: threading.Event,
+def _race(configs, device: str, device_name: str, data, control: RunControl,
           batched: bool | None = None) -> Iterator[CompareEvent]:
     import copy
 
     import torch
 
+    from tui_lab.learner import Learner, divergence_message
     from tui_lab.models import count_parameters
     from tui_lab.optimizers import loss_for_task, make_optimizer
-    from tui_lab.training import EXPLODE_FACTOR, OOM_HINT, divergence_message, evaluate, init_model
+    from tui_lab.training import (OOM_HINT, Diverged, EpochEnd, Step, evaluate, failure, init_model,
+                                  steer)
 
     cfg0 = configs[0]
     task = data.info.task
@@ -409,7 +369,7 @@ def _race(configs, device: str, device_name: str, data, cancel: threading.Event,
                 models = [copy.deepcopy(base) for _ in configs[:-1]] + [base]
         for k, (cfg, model) in enumerate(zip(configs, models)):
             opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, cfg.momentum)
-            runners.append(_Runner(k, cfg, model, opt, _Clock(device)))
+            runners.append(_Runner(k, cfg, Learner(model, opt, loss_fn, task, device), _Clock(device)))
     except Exception as exc:  # e.g. K models do not fit in GPU memory: say so, do not crash the caller
         runners.clear()
         text = str(exc).splitlines()[0] if str(exc) else ""
@@ -428,33 +388,13 @@ def _race(configs, device: str, device_name: str, data, cancel: threading.Event,
                          tuple(c.to_dict() for c in configs), stack is not None)
     shared_clock = _Clock(device)  # the stacked step's time, shared out among the live runs
 
-    def zeros(dtype=None):
-        return torch.zeros((), device=device, dtype=dtype or torch.float32)
+    def fail(r: _Runner, exc: BaseException):
+        event = failure(exc, "this looks like a bug; the other runs go on", r.index)
+        r.stop("failed", event.message)
+        return event
 
-    def fail(r: _Runner, exc: BaseException) -> RunFailed:
-        r.status, r.model, r.optimizer = "failed", None, None
-        text = str(exc).splitlines()[0] if str(exc) else ""
-        oom = isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in text.lower()
-        r.message = f"{type(exc).__name__}: {text}"
-        if oom and torch.cuda.is_available():
-            torch.cuda.empty_cache()
-        return RunFailed(r.index, r.message, OOM_HINT if oom else "this looks like a bug; the other runs go on")
-
-    def account(r: _Runner, lv, out, yb) -> None:
-        """Fold one step's loss and hits into the run's on-device sums: no host sync."""
-        r.loss_sum += lv * yb.shape[0]
-        if task == "classification":
-            r.correct += (out.argmax(dim=-1) == yb).sum()
-        if r.first_t is None:
-            r.first_t = lv.clone()
-            r.limit_t = EXPLODE_FACTOR * r.first_t.abs().nan_to_num(1.0).clamp_min(1.0)
-            r.first_bad = torch.full((), -1, device=device, dtype=torch.int64)
-            r.step_t = zeros(torch.int64)
-        r.step_t += 1
-        r.window += lv
-        r.first_bad = torch.where((r.first_bad < 0) & ~(lv.abs() <= r.limit_t), r.step_t, r.first_bad)
-        r.window_steps += 1
-        r.examples += yb.shape[0]
+    def running() -> list[_Runner]:
+        return [r for r in runners if r.status == "running"]
 
     def results(final: str) -> tuple[RunResult, ...]:
         return tuple(r.result(final if r.status == "running" else None) for r in runners)
@@ -462,30 +402,29 @@ def _race(configs, device: str, device_name: str, data, cancel: threading.Event,
     global_step = 0  # steps every live run has taken
     for epoch in range(1, cfg0.epochs + 1):
         perm = torch.randperm(n, generator=shuffle).to(device)
-        for r in runners:
-            if r.status == "running":
-                r.model.train()
-                r.loss_sum, r.correct, r.window = zeros(), zeros(torch.int64), zeros()
-                r.window_steps, r.window_time, r.epoch_time = 0, r.clock.read(), r.clock.read()
+        for r in running():
+            r.learner.begin_epoch()
+            r.window_time = r.epoch_time = r.clock.read()
         for w0 in range(0, steps_per_epoch, cfg0.report_every):
             # One turn per reporting window: each run takes the window's steps, then the next run.
             # The curves still move together (every report has all runs at the same step), and each
             # model stays in the cache for its whole turn instead of being evicted every step.
+            yield from steer(control, [r.learner for r in running()], epoch, global_step)
             window = range(w0, min(w0 + cfg0.report_every, steps_per_epoch))
             batches = [(data.train_x[idx], data.train_y[idx]) for idx in (perm[i * bs:(i + 1) * bs] for i in window)]
             if stack is not None:
-                live = [r for r in runners if r.status == "running"]
+                live = running()
                 shared_clock.start()
                 try:
                     for xb, yb in batches:
-                        if cancel.is_set() or not live:
+                        if control.cancelled or not live:
                             break
                         losses, outs = stack.step(xb, yb)
                         for r in list(live):
                             try:
                                 stack.hand_grads(r.index)
-                                r.optimizer.step()
-                                account(r, losses[r.index], outs[r.index], yb)
+                                r.learner.optimizer.step()
+                                r.learner.account(losses[r.index], outs[r.index], yb)
                             except Exception as exc:  # one broken optimizer must not stop the race
                                 live.remove(r)
                                 yield fail(r, exc)
@@ -498,73 +437,59 @@ def _race(configs, device: str, device_name: str, data, cancel: threading.Event,
                 shared_clock.total = 0.0
                 for r in live:
                     r.clock.total += share / len(live)
-            for r in runners if stack is None else ():
-                if r.status != "running":
-                    continue
+            for r in running() if stack is None else ():
                 try:
                     for xb, yb in batches:
-                        if cancel.is_set():
+                        if control.cancelled:
                             break
                         r.clock.start()
-                        out = r.model(xb)
-                        loss = loss_fn(out.float(), yb)
-                        r.optimizer.zero_grad(set_to_none=True)
-                        loss.backward()
-                        r.optimizer.step()
-                        account(r, loss.detach().float(), out, yb)
+                        r.learner.step(xb, yb)
                         r.clock.stop()
                 except Exception as exc:  # one broken run must not stop the race
                     yield fail(r, exc)
-            if cancel.is_set():
+            if control.cancelled:
                 for r in runners:
                     r.clock.read()
                 yield CompareCancelled(results("cancelled"), time.perf_counter() - t_start)
                 return
             global_step += len(window)
             i = window[-1]
-            live = [r for r in runners if r.status == "running" and r.window_steps]
+            live = [r for r in running() if r.learner.window_steps]
             if not live:
                 continue
             # one host sync for all runs: [mean window loss, first bad step, first loss] each
-            values = torch.stack([torch.stack([r.window / r.window_steps, r.first_bad.float(), r.first_t])
-                                  for r in live]).tolist()
+            values = torch.stack([r.learner.window_values() for r in live]).tolist()
             for r, (mean_loss, bad, first) in zip(live, values):
                 if r.initial is None:
                     r.initial = first
                     yield InitialLoss(r.index, first)
-                if bad >= 0 or not math.isfinite(mean_loss):
-                    at = int(bad) if bad >= 0 else global_step
-                    r.status, r.message = "diverged", divergence_message(at, mean_loss, r.cfg.lr)
-                    r.model = r.optimizer = None  # free it: the others carry on
-                    yield RunDiverged(r.index, epoch, at, mean_loss, r.message)
+                at = r.learner.diverged_at(mean_loss, bad, first, global_step)
+                if at is not None:
+                    r.stop("diverged", divergence_message(at, mean_loss, r.cfg.lr))
+                    yield Diverged(epoch, at, mean_loss, r.message or "", r.index)
                     continue
                 now = r.clock.read()
-                yield RunStep(r.index, epoch, i + 1, global_step, mean_loss,
-                              r.window_steps * bs / max(now - r.window_time, 1e-9))
-                r.window.zero_()
-                r.window_steps, r.window_time = 0, now
-        for r in runners:
-            if r.status != "running":
-                continue
+                yield Step(epoch, i + 1, global_step, mean_loss,
+                           r.learner.window_steps * bs / max(now - r.window_time, 1e-9), run=r.index)
+                r.learner.reset_window()
+                r.window_time = now
+        for r in running():
             try:
                 seconds = r.clock.read() - r.epoch_time
-                train_loss, n_correct = torch.stack([r.loss_sum / n, r.correct.float()]).tolist()
-                val_loss, val_acc = evaluate(r.model, loss_fn, data.val_x, data.val_y, task, max(bs, 512))
+                train_loss, train_acc = r.learner.epoch_values()
+                val_loss, val_acc = evaluate(r.learner.model, loss_fn, data.val_x, data.val_y, task, max(bs, 512))
             except Exception as exc:
                 yield fail(r, exc)
                 continue
             if not math.isfinite(val_loss):
-                r.status, r.message = "diverged", divergence_message(global_step, val_loss, r.cfg.lr)
-                r.model = r.optimizer = None
-                yield RunDiverged(r.index, epoch, global_step, val_loss, r.message)
+                r.stop("diverged", divergence_message(global_step, val_loss, r.cfg.lr))
+                yield Diverged(epoch, global_step, val_loss, r.message or "", r.index)
                 continue
-            stats = EpochStats(epoch, train_loss, n_correct / n if task == "classification" else None, val_loss,
-                               val_acc, n / max(seconds, 1e-9), seconds)
+            stats = EpochEnd(epoch, train_loss, train_acc, val_loss, val_acc, n / max(seconds, 1e-9), seconds, r.index)
             r.epochs.append(stats)
-            yield RunEpoch(r.index, *stats.__dict__.values())
-    for r in runners:
-        if r.status == "running":
-            r.status = "finished"
+            yield stats
+    for r in running():
+        r.status = "finished"
     yield CompareFinished(results("finished"), time.perf_counter() - t_start)
 
 
@@ -576,47 +501,10 @@ def new_group_id() -> str:
 
 
 def record_compare(store, events: Iterable[CompareEvent], group_id: str | None = None) -> Iterator[CompareEvent]:
-    """Pass race events through, writing every run to `store` as one group (kind 'compare').
+    """Pass race events through, writing every run to `store` as one group (kind 'compare')."""
+    from tui_lab.recording import record_events
 
-    Each run's loss before any update is kept as step 0 of its curve. Runs still going when the
-    stream stops early are marked cancelled.
-    """
-    from tui_lab.runs import EpochRow
-
-    group = group_id or new_group_id()
-    ids: list[int] = []
-    done: set[int] = set()
-    try:
-        for ev in events:
-            if isinstance(ev, CompareStarted):
-                for cfg in ev.runs:
-                    run_id = store.create_run(cfg, kind="compare", group_id=group)
-                    store.set_started(run_id, ev.device, ev.params)
-                    ids.append(run_id)
-            elif isinstance(ev, InitialLoss):
-                store.add_step(ids[ev.run], 0, 0, ev.loss)
-            elif isinstance(ev, RunStep):
-                store.add_step(ids[ev.run], ev.global_step, ev.epoch, ev.loss)
-            elif isinstance(ev, RunEpoch):
-                store.add_epoch(ids[ev.run], EpochRow(ev.epoch, ev.train_loss, ev.train_acc, ev.val_loss, ev.val_acc,
-                                                      ev.examples_per_sec, ev.seconds))
-            elif isinstance(ev, RunDiverged):
-                store.finish(ids[ev.run], "diverged", ev.message)
-                done.add(ev.run)
-            elif isinstance(ev, RunFailed):
-                store.finish(ids[ev.run], "failed", ev.message)
-                done.add(ev.run)
-            elif isinstance(ev, (CompareFinished, CompareCancelled)):
-                status = "finished" if isinstance(ev, CompareFinished) else "cancelled"
-                for r in ev.results:
-                    if r.run not in done:
-                        store.finish(ids[r.run], status, None if status == "finished" else ev.message)
-                        done.add(r.run)
-            yield ev
-    finally:
-        for k, run_id in enumerate(ids):
-            if k not in done:
-                store.finish(run_id, "cancelled", "stopped before the end")
+    return record_events(store, events, group_id=group_id or new_group_id())
 
 
 def settings_from_lists(optimizers: list[str], lrs: list[float] | None = None, momentum: float | None = None,

@@ -86,7 +86,7 @@ def dataset_info(name: str) -> DatasetInfo:
 
 
 def default_data_dir() -> Path:
-    from tui_lab.runs import dllab_home
+    from tui_lab.paths import dllab_home
 
     return dllab_home() / "data"
 

@@ -66,7 +66,9 @@ def make_optimizer(name: str, params: Iterable, lr: float, weight_decay: float =
     if key == "momentum":
         return torch.optim.SGD(params, lr=lr, momentum=0.9 if momentum is None else momentum, weight_decay=weight_decay)
     if key == "nesterov":
-        m = 0.9 if not momentum else momentum
+        m = 0.9 if momentum is None else momentum
+        if m == 0:  # torch's Nesterov needs a momentum: 0 would silently be plain SGD, or raise in torch
+            raise ConfigError("momentum", "nesterov needs a momentum in (0, 1); use --optimizer sgd for none")
         return torch.optim.SGD(params, lr=lr, momentum=m, nesterov=True, weight_decay=weight_decay)
     if key == "adagrad":
         return torch.optim.Adagrad(params, lr=lr, weight_decay=weight_decay)

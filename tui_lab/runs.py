@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from tui_lab.errors import ConfigError
+from tui_lab.paths import dllab_home  # re-exported: callers import it from here
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -56,15 +57,6 @@ CREATE INDEX IF NOT EXISTS runs_group ON runs(group_id);
 """
 
 FINAL_STATUSES = ("finished", "diverged", "cancelled", "failed", "interrupted")
-
-
-def dllab_home() -> Path:
-    env = os.environ.get("DLLAB_HOME")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("dllab", appauthor=False))
 
 
 def default_store_path() -> Path:
@@ -282,32 +274,7 @@ def export_run(detail: RunDetail, fmt: str) -> str:
 
 
 def record(store: RunStore, run_id: int, events: Iterable[Any]) -> Iterator[Any]:
-    """Pass training events through, writing each to the run store as it goes by."""
-    from tui_lab import training as t
+    """Pass training events through, writing each to the run store as it goes by (see `recording`)."""
+    from tui_lab.recording import record_events
 
-    final_written = False
-    try:
-        for ev in events:
-            if isinstance(ev, t.Started):
-                store.set_started(run_id, ev.device, ev.params)
-            elif isinstance(ev, t.Step):
-                store.add_step(run_id, ev.global_step, ev.epoch, ev.loss)
-            elif isinstance(ev, t.EpochEnd):
-                store.add_epoch(run_id, EpochRow(ev.epoch, ev.train_loss, ev.train_acc, ev.val_loss, ev.val_acc,
-                                                 ev.examples_per_sec, ev.seconds))
-            elif isinstance(ev, t.Finished):
-                store.finish(run_id, "finished", None, ev.checkpoint)
-                final_written = True
-            elif isinstance(ev, t.Diverged):
-                store.finish(run_id, "diverged", ev.message)
-                final_written = True
-            elif isinstance(ev, t.Cancelled):
-                store.finish(run_id, "cancelled", ev.message)
-                final_written = True
-            elif isinstance(ev, t.Failed):
-                store.finish(run_id, "failed", ev.message)
-                final_written = True
-            yield ev
-    finally:
-        if not final_written:  # the consumer stopped early (Ctrl-C, closed generator)
-            store.finish(run_id, "cancelled", "stopped before the end")
+    return record_events(store, events, run_id=run_id)

@@ -20,12 +20,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
+from tui_lab.control import RunControl
 from tui_lab.errors import ConfigError
 
 AMP_MODES = ("off", "bf16", "fp16")
-# A loss this many times larger than the first one reported counts as diverged even while it is
-# still finite (a sigmoid net can saturate at a huge but finite loss instead of reaching inf).
-EXPLODE_FACTOR = 1e4
 
 
 @dataclass(frozen=True)
@@ -116,6 +114,7 @@ class Started:
     val_size: int
     steps_per_epoch: int
     config: dict
+    threads: int = 0  # torch's intra-op threads for this run (CPU work)
 
 
 @dataclass(frozen=True)
@@ -126,6 +125,7 @@ class Step:
     loss: float  # mean training loss over the steps since the last Step
     examples_per_sec: float
     device_memory: int | None = None  # bytes allocated on a CUDA device
+    run: int = 0  # which run, in a race (0 for a single training)
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,7 @@ class EpochEnd:
     val_acc: float | None
     examples_per_sec: float  # training examples per second this epoch (evaluation excluded)
     seconds: float
+    run: int = 0
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,29 @@ class Diverged:
     step: int  # global step at which the loss first became non-finite or exploded
     loss: float
     message: str
+    run: int = 0
+
+
+@dataclass(frozen=True)
+class HyperparametersChanged:
+    """RunControl's changes, applied to run `run`'s optimizer before step `step` + 1."""
+
+    epoch: int
+    step: int
+    changes: tuple  # of control.HyperparameterChange
+    run: int = 0
+
+
+@dataclass(frozen=True)
+class Paused:
+    epoch: int
+    step: int
+
+
+@dataclass(frozen=True)
+class Resumed:
+    epoch: int
+    step: int
 
 
 @dataclass(frozen=True)
@@ -167,9 +191,11 @@ class Cancelled:
 class Failed:
     message: str
     hint: str
+    run: int = 0
 
 
-Event = Started | Step | EpochEnd | Finished | Diverged | Cancelled | Failed
+Event = (Started | Step | EpochEnd | HyperparametersChanged | Paused | Resumed | Finished | Diverged | Cancelled
+         | Failed)
 FINAL_EVENTS = (Finished, Diverged, Cancelled, Failed)
 
 
@@ -239,11 +265,6 @@ def evaluate(model, loss_fn, x, y, task: str, batch_size: int = 1024) -> tuple[f
     return loss_sum / n, (n_correct / n if task == "classification" else None)
 
 
-def divergence_message(step: int, loss: float, lr: float) -> str:
-    what = "became NaN/inf" if not math.isfinite(loss) else f"exploded to {loss:.3g}"
-    return f"loss {what} at step {step}; try a smaller learning rate (lr = {lr:g} now, e.g. {lr / 10:g})"
-
-
 OOM_HINT = "out of GPU memory: lower the batch size, use --amp bf16, or pick a smaller model"
 
 
@@ -261,12 +282,14 @@ def load_checkpoint(path: str | Path, config: TrainConfig):
 # --- the loop ----------------------------------------------------------------------------------
 
 
-def train(config: TrainConfig, cancel: threading.Event | None = None,
-          checkpoint_path: str | Path | None = None) -> Iterator[Event]:
+def train(config: TrainConfig, control: RunControl | None = None,
+          checkpoint_path: str | Path | None = None, *, cancel: threading.Event | None = None) -> Iterator[Event]:
     """Validate `config`, load its data on its device, and return the stream of training events.
 
-    Raises ConfigError at once for bad input (unknown names, bad numbers, missing device, offline
-    data set). Everything that goes wrong later arrives as a Diverged or Failed event.
+    `control` steers the run from another thread (cancel, pause, live hyperparameters); a plain
+    `threading.Event` may be given as `cancel` instead. Raises ConfigError at once for bad input
+    (unknown names, bad numbers, missing device, offline data set). Everything that goes wrong
+    later arrives as a Diverged or Failed event.
     """
     from tui_lab.data import dataset_info
     from tui_lab.devices import list_devices, resolve_device
@@ -283,17 +306,35 @@ def train(config: TrainConfig, cancel: threading.Event | None = None,
         build_model(cfg.model, dataset_info(cfg.dataset), **cfg.model_options)
     data = load_on_device(cfg.dataset, device, cfg.data_dir, cfg.channels_last and device.startswith("cuda"))
     device_name = next((d.description for d in list_devices() if d.name == device), device)
-    return _run(cfg, device, device_name, data, cancel or threading.Event(), checkpoint_path)
+    return _run(cfg, device, device_name, data, control or RunControl(cancel), checkpoint_path)
 
 
-def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cancel: threading.Event,
+def steer(control: RunControl, learners: list, epoch: int, global_step: int) -> Iterator[Event]:
+    """Between two steps: apply the hyperparameter changes asked for, wait out a pause."""
+    from tui_lab.control import apply_hyperparameters
+
+    changes = control.take_changes()
+    if changes:
+        for index, learner in enumerate(learners):
+            applied = apply_hyperparameters(learner.optimizer, changes)
+            if applied:
+                yield HyperparametersChanged(epoch, global_step, tuple(applied), run=index)
+    if control.paused:
+        yield Paused(epoch, global_step)
+        control.wait_while_paused()
+        if not control.cancelled:
+            yield Resumed(epoch, global_step)
+
+
+def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, control: RunControl,
          checkpoint_path: str | Path | None) -> Iterator[Event]:
     import torch
 
+    from tui_lab.learner import Learner, divergence_message
     from tui_lab.models import count_parameters
     from tui_lab.optimizers import loss_for_task, make_optimizer
 
-    model = optimizer = None
+    model = optimizer = learner = None
     try:
         task = data.info.task
         model = init_model(cfg, data.info, device)
@@ -305,80 +346,49 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, canc
         is_cuda = device.startswith("cuda")
         if is_cuda:
             torch.backends.cudnn.benchmark = True  # batch shapes are fixed: let cuDNN pick its fastest kernels
+        learner = Learner(model, optimizer, loss_fn, task, device, autocast, scaler)
 
         n = data.train_x.shape[0]
         bs = min(cfg.batch_size, n)
         steps_per_epoch = math.ceil(n / bs)
         shuffle = torch.Generator().manual_seed(cfg.seed)  # on the CPU: the same order on every device
-        yield Started(device, device_name, count_parameters(model), n, data.val_x.shape[0], steps_per_epoch, cfg.to_dict())
+        yield Started(device, device_name, count_parameters(model), n, data.val_x.shape[0], steps_per_epoch,
+                      cfg.to_dict(), torch.get_num_threads())
 
         t_start = time.perf_counter()
         global_step = 0
-        step_t = torch.zeros((), device=device, dtype=torch.int64)  # the step counter, on the device
-        first_bad = torch.full((), -1, device=device, dtype=torch.int64)
-        first_loss_t = None  # loss of the very first batch, before any update (stays on the device)
-        first_loss: float | None = None
         best_acc: float | None = None
         val_loss = math.nan
         for epoch in range(1, cfg.epochs + 1):
-            model.train()
             perm = torch.randperm(n, generator=shuffle).to(device)
-            loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), device=device, dtype=torch.int64)
-            window = torch.zeros((), device=device)
-            window_steps, window_start = 0, time.perf_counter()
-            t_epoch = time.perf_counter()
+            learner.begin_epoch()
+            window_start = t_epoch = time.perf_counter()
             for i in range(steps_per_epoch):
-                if cancel.is_set():
+                yield from steer(control, [learner], epoch, global_step)
+                if control.cancelled:
                     yield Cancelled(epoch, global_step)
                     return
                 idx = perm[i * bs:(i + 1) * bs]
-                xb, yb = data.train_x[idx], data.train_y[idx]
-                with autocast():
-                    out = model(xb)
-                    loss = loss_fn(out.float(), yb)
-                optimizer.zero_grad(set_to_none=True)
-                if scaler is not None:
-                    scaler.scale(loss).backward()
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    loss.backward()
-                    optimizer.step()
+                learner.step(data.train_x[idx], data.train_y[idx])
                 global_step += 1
-                step_t += 1
-                s, c = batch_metrics(out, yb, loss, task)
-                loss_sum += s
-                if c is not None:
-                    correct += c
-                lv = loss.detach().float()
-                if first_loss_t is None:
-                    first_loss_t = lv.clone()
-                    limit_t = EXPLODE_FACTOR * first_loss_t.abs().nan_to_num(1.0).clamp_min(1.0)
-                window += lv
-                first_bad = torch.where((first_bad < 0) & ~(lv.abs() <= limit_t), step_t, first_bad)  # NaN-safe
-                window_steps += 1
-                if window_steps == cfg.report_every or i == steps_per_epoch - 1:
-                    mean_loss, bad, first = torch.stack([window / window_steps, first_bad.float(), first_loss_t]).tolist()
-                    if first_loss is None:
-                        first_loss = abs(first) if math.isfinite(first) else 1.0
-                    if bad >= 0 or not math.isfinite(mean_loss) or mean_loss > EXPLODE_FACTOR * max(first_loss, 1.0):
-                        at = int(bad) if bad >= 0 else global_step
+                if learner.window_steps == cfg.report_every or i == steps_per_epoch - 1:
+                    mean_loss, bad, first = learner.window_values().tolist()
+                    at = learner.diverged_at(mean_loss, bad, first, global_step)
+                    if at is not None:
                         yield Diverged(epoch, at, mean_loss, divergence_message(at, mean_loss, cfg.lr))
                         return
                     now = time.perf_counter()
                     mem = torch.cuda.memory_allocated(device) if is_cuda else None
                     yield Step(epoch, i + 1, global_step, mean_loss,
-                               window_steps * bs / max(now - window_start, 1e-9), mem)
-                    window.zero_()
-                    window_steps, window_start = 0, time.perf_counter()
-            train_loss, n_correct = torch.stack([loss_sum / n, correct.float()]).tolist()
+                               learner.window_steps * bs / max(now - window_start, 1e-9), mem)
+                    learner.reset_window()
+                    window_start = time.perf_counter()
+            train_loss, train_acc = learner.epoch_values()
             train_seconds = time.perf_counter() - t_epoch
             val_loss, val_acc = evaluate(model, loss_fn, data.val_x, data.val_y, task, max(bs, 512))
             if not math.isfinite(val_loss):
                 yield Diverged(epoch, global_step, val_loss, divergence_message(global_step, val_loss, cfg.lr))
                 return
-            train_acc = n_correct / n if task == "classification" else None
             if val_acc is not None:
                 best_acc = val_acc if best_acc is None else max(best_acc, val_acc)
             yield EpochEnd(epoch, train_loss, train_acc, val_loss, val_acc, n / max(train_seconds, 1e-9),
@@ -392,19 +402,23 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, canc
             saved = str(path)
         yield Finished(cfg.epochs, best_acc, val_loss, time.perf_counter() - t_start, saved)
     except torch.cuda.OutOfMemoryError:
-        model = optimizer = None
+        model = optimizer = learner = None
         _free_cuda()
         yield Failed("CUDA out of memory", OOM_HINT)
     except Exception as exc:  # a failed run must never take the app down with it
-        model = optimizer = None
-        if "out of memory" in str(exc).lower():
-            _free_cuda()
-            yield Failed(f"{type(exc).__name__}: {str(exc).splitlines()[0]}", OOM_HINT)
-        else:
-            yield Failed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-                         "this looks like a bug in dllab or in a custom model; the run was stopped")
+        model = optimizer = learner = None
+        yield failure(exc, "this looks like a bug in dllab or in a custom model; the run was stopped")
     finally:
-        del model, optimizer
+        del model, optimizer, learner
+
+
+def failure(exc: BaseException, hint: str, run: int = 0) -> Failed:
+    """A Failed event for an exception: one line, and the out-of-memory hint when memory ran out."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    if "out of memory" in text.lower():
+        _free_cuda()
+        hint = OOM_HINT
+    return Failed(f"{type(exc).__name__}: {text}", hint, run)
 
 
 def _free_cuda() -> None:

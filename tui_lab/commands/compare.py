@@ -190,6 +190,7 @@ def _render(events, group: str, quiet: bool):
     from rich.table import Table
 
     from tui_lab import compare as c
+    from tui_lab import training as t
 
     console = Console(stderr=quiet, quiet=quiet, highlight=False)
     names: list[str] = []
@@ -210,16 +211,16 @@ def _render(events, group: str, quiet: bool):
                 progress.update(task, total=ev.steps_per_epoch * ev.runs[0]["epochs"])
             elif isinstance(ev, c.InitialLoss) and ev.run == 0:
                 console.print(f"loss on the first batch before any update: {ev.loss:.4f} (every run)")
-            elif isinstance(ev, c.RunStep):
+            elif isinstance(ev, t.Step):
                 latest[ev.run] = f"{ev.loss:.3f}"
                 progress.update(task, completed=ev.global_step, epoch=ev.epoch,
                                 losses=" ".join(latest[k] for k in sorted(latest)))
-            elif isinstance(ev, c.RunEpoch):
+            elif isinstance(ev, t.EpochEnd):
                 console.print(f"epoch {ev.epoch}  {names[ev.run]:<18} train loss {ev.train_loss:.4f}  "
                               f"val loss {ev.val_loss:.4f}  acc {_pct(ev.val_acc)}")
-            elif isinstance(ev, c.RunDiverged):
+            elif isinstance(ev, t.Diverged):
                 console.print(f"[red]{names[ev.run]} diverged[/red]: {ev.message}")
-            elif isinstance(ev, c.RunFailed):
+            elif isinstance(ev, t.Failed):
                 console.print(f"[red]{names[ev.run]} failed[/red]: {ev.message} ({ev.hint})")
             elif isinstance(ev, (c.CompareFinished, c.CompareCancelled, c.CompareFailed)):
                 final = ev

@@ -74,7 +74,7 @@ class CompareScreen(Screen):
         self.view = "loss"  # or "acc"
         self.names: list[str] = []
         self.curves: list[tuple[list[float], list[float]]] = []
-        self.epochs: list[list[Any]] = []  # per run, its RunEpoch events
+        self.epochs: list[list[Any]] = []  # per run, its EpochEnd events
         self.status_of: list[str] = []
         self.initial: list[float | None] = []
         self.final = None  # CompareFinished | CompareCancelled
@@ -180,6 +180,7 @@ class CompareScreen(Screen):
 
     def _drain(self) -> None:
         from tui_lab import compare as c
+        from tui_lab import training as t
 
         while self.pending:
             ev = self.pending.popleft()
@@ -205,16 +206,16 @@ class CompareScreen(Screen):
                 self.initial[ev.run] = ev.loss
                 self.curves[ev.run][0].insert(0, 0)
                 self.curves[ev.run][1].insert(0, ev.loss)
-            elif isinstance(ev, c.RunStep):
+            elif isinstance(ev, t.Step):
                 self.curves[ev.run][0].append(ev.global_step)
                 self.curves[ev.run][1].append(ev.loss)
                 self.global_step = max(self.global_step, ev.global_step)
-            elif isinstance(ev, c.RunEpoch):
+            elif isinstance(ev, t.EpochEnd):
                 self.epochs[ev.run].append(ev)
-            elif isinstance(ev, c.RunDiverged):
+            elif isinstance(ev, t.Diverged):
                 self.status_of[ev.run] = "diverged"
                 self.notify(f"{self.names[ev.run]}: {ev.message}", title="Diverged", severity="warning", timeout=6)
-            elif isinstance(ev, c.RunFailed):
+            elif isinstance(ev, t.Failed):
                 self.status_of[ev.run] = "failed"
                 self.notify(f"{self.names[ev.run]}: {ev.message}", title="Run failed", severity="error", timeout=8)
             elif isinstance(ev, c.CompareFailed):
