@@ -53,6 +53,7 @@ class CompareConfig:
     seed: int = 0
     device: str = "auto"
     data_dir: str | None = None
+    threads: int | str = "auto"
     report_every: int = 10
     # Step all runs as one batched model (torch.func.vmap over stacked weights): one forward and one
     # backward launch for K models instead of K. None: on CUDA when the model has no buffers (batch
@@ -76,7 +77,7 @@ class CompareConfig:
                 model=self.model, dataset=self.dataset, model_options=dict(self.model_options), optimizer=name,
                 lr=lr, momentum=s.momentum, weight_decay=s.weight_decay, epochs=self.epochs,
                 batch_size=self.batch_size, seed=self.seed, device=self.device, data_dir=self.data_dir,
-                report_every=self.report_every,
+                threads=self.threads, report_every=self.report_every,
             ).validated())
         return out
 

@@ -45,6 +45,7 @@ class TrainConfig:
     amp: str = "off"  # bf16 / fp16 autocast, CUDA only
     channels_last: bool = False  # CUDA image models only
     data_dir: str | None = None
+    threads: int | str = "auto"  # torch's intra-op CPU threads: a number, or "auto" (fits the box, see threads.py)
     # reporting
     report_every: int = 10  # steps between Step events (one host sync each)
 
@@ -73,12 +74,14 @@ class TrainConfig:
         momentum = None if self.momentum is None else _float_at_least("momentum", self.momentum, 0.0)
         if momentum is not None and momentum >= 1:
             raise ConfigError("momentum", f"must be in [0, 1), got {self.momentum!r}")
+        threads = str(self.threads).strip().lower()
+        threads_value: int | str = "auto" if threads == "auto" else _int_at_least("threads", self.threads, 1)
         amp = (self.amp or "off").lower()
         if amp not in AMP_MODES:
             raise choice_error("amp", self.amp, AMP_MODES)
         return replace(self, model=model, dataset=dataset, optimizer=optimizer, lr=lr, epochs=epochs,
                        batch_size=batch_size, report_every=report_every, seed=seed, weight_decay=wd,
-                       momentum=momentum, amp=amp)
+                       momentum=momentum, amp=amp, threads=threads_value)
 
 
 def _int_at_least(field_name: str, value: Any, low: int) -> int:
