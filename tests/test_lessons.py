@@ -398,3 +398,282 @@ def test_every_playground_preset_is_valid():
     for lesson in LESSONS:
         if lesson.tool == "playground":
             config_from_preset(lesson.preset)
+
+
+# ------------------------------------------------------------------------------ exercises
+
+EXERCISE = '''
+[[exercises]]
+prompt = "A 6x8 input, a 2x2 kernel: predict the output's shape."
+kind = "text"
+answer = "(5, 7)"
+hint = "n - k + 1 along each axis."
+explain = "6 - 2 + 1 = 5 and 8 - 2 + 1 = 7."
+check = """
+import torch
+import torch.nn.functional as F
+print(tuple(F.conv2d(torch.zeros(1, 1, 6, 8), torch.zeros(1, 1, 2, 2)).shape[2:]))
+"""
+'''
+
+
+def exercise_lesson(body: str) -> str:
+    return LESSON.format(id="ex", tool="snippets", extra='[preset]\nlesson = "ex"\n' + body)
+
+
+def test_exercises_parse_into_frozen_dataclasses(tmp_path):
+    extra = EXERCISE + '''
+[[exercises]]
+prompt = "Which wins?"
+kind = "choice"
+choices = ["SGD", "Adam"]
+answer = "adam"
+hint = "h"
+explain = "e"
+check = "print('Adam')"
+
+[[exercises]]
+prompt = "ln 10?"
+kind = "number"
+answer = 2.302585
+tolerance = 0.001
+hint = "h"
+explain = "e"
+check = "import math; print(math.log(10))"
+'''
+    write(tmp_path, "a.md", exercise_lesson(extra))
+    (lesson,), errors = load_lessons(tmp_path)
+    assert not errors
+    first, choice, number = lesson.exercises
+    assert (first.number, first.kind, first.answer, first.choices) == (1, "text", "(5, 7)", ())
+    assert choice.choices == ("SGD", "Adam") and number.answer == "2.302585" and number.tolerance == 0.001
+    with pytest.raises(AttributeError):
+        first.answer = "x"  # frozen
+    assert check_lesson(lesson) == []  # every check prints what its answer says
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (('kind = "text"', 'kind = "essay"'), "exercises[1].kind"),
+        (('kind = "text"\n', ""), "exercises[1].kind"),
+        (('hint = "n - k + 1 along each axis."\n', ""), "exercises[1].hint"),
+        (('check = """', 'chek = """'), "exercises[1].chek"),
+        (('answer = "(5, 7)"', 'answer = ""'), "exercises[1].answer"),
+        (('kind = "text"', 'kind = "number"'), "exercises[1].answer"),
+        (('kind = "text"', 'kind = "choice"\nchoices = ["(5, 7)"]'), "exercises[1].choices"),
+        (('kind = "text"', 'kind = "choice"\nchoices = ["a", "b"]'), "exercises[1].answer"),
+        (('kind = "text"', 'kind = "text"\nchoices = ["a", "b"]'), "exercises[1].choices"),
+        (('kind = "text"', 'kind = "text"\ntolerance = -1'), "exercises[1].tolerance"),
+        (('prompt = "A 6x8 input, a 2x2 kernel: predict the output\'s shape."', "prompt = 3"), "exercises[1].prompt"),
+    ],
+)
+def test_malformed_exercise_names_file_and_field(tmp_path, change, field):
+    old, new = change
+    assert old in EXERCISE
+    path = write(tmp_path, "a.md", exercise_lesson(EXERCISE.replace(old, new, 1)))
+    error = only_error(tmp_path)
+    assert (error.path, error.field) == (path, field), str(error)
+    assert "\n" not in str(error)
+
+
+def test_exercises_must_be_an_array_of_tables(tmp_path):
+    write(tmp_path, "a.md", LESSON.format(id="ex", tool="snippets", extra='exercises = ["predict"]\n'))
+    assert only_error(tmp_path).field == "exercises"
+
+
+def test_an_exercise_whose_check_disagrees_with_its_answer_fails(tmp_path):
+    write(tmp_path, "a.md", exercise_lesson(EXERCISE.replace('answer = "(5, 7)"', 'answer = "(5, 8)"')))
+    (lesson,), _ = load_lessons(tmp_path)
+    (failure,) = check_lesson(lesson)
+    assert str(failure) == f"{lesson.path}: exercise 1: answer is '(5, 8)' but the check printed '(5, 7)'"
+    write(tmp_path, "a.md", exercise_lesson(EXERCISE.replace("print(tuple(", "print(1/0, tuple(")))
+    (lesson,), _ = load_lessons(tmp_path)
+    (failure,) = check_lesson(lesson)
+    assert "exercise 1: check raised ZeroDivisionError" in str(failure)
+
+
+def ex(kind: str, answer: str, choices=(), tolerance=None):
+    from tui_lab.lessons import Exercise
+
+    return Exercise(1, "p", kind, answer, "h", "e", "print()", tolerance, tuple(choices))
+
+
+@pytest.mark.parametrize(
+    "exercise, typed, correct",
+    [
+        (ex("text", "(5, 7)"), "(5, 7)", True),
+        (ex("text", "(5, 7)"), "5x7", True),
+        (ex("text", "(5, 7)"), " 5 x 7 ", True),
+        (ex("text", "(5, 7)"), "torch.Size([5, 7])", True),
+        (ex("text", "(5, 7)"), "[5,7]", True),
+        (ex("text", "(5, 7)"), "(7, 5)", False),
+        (ex("text", "(5, 7)"), "(5, 7, 1)", False),
+        (ex("text", "(1, 6, 28, 28)"), "1x6x28x28", True),
+        (ex("text", "True"), "true", True),
+        (ex("text", "max pooling"), "  Max   Pooling ", True),
+        (ex("text", "0.5"), "0.50", True),
+        (ex("text", "0.5"), ".5", True),
+        (ex("text", "0.5"), "0.51", False),
+        (ex("number", "2.302585"), "2.302585", True),
+        (ex("number", "2.302585"), "2.3", False),
+        (ex("number", "2.302585", tolerance=0.01), "2.3", True),
+        (ex("number", "0.25"), "1/4", True),
+        (ex("number", "0.25"), "25%", True),
+        (ex("number", "61706"), "61_706", True),
+        (ex("number", "61706"), "61707", False),
+        (ex("number", "1e-3"), "0.001", True),
+        (ex("choice", "Adam", ["SGD", "Momentum", "Adam"]), "adam", True),
+        (ex("choice", "Adam", ["SGD", "Momentum", "Adam"]), "3", True),
+        (ex("choice", "Adam", ["SGD", "Momentum", "Adam"]), "1", False),
+        (ex("choice", "Adam", ["SGD", "Momentum", "Adam"]), "sgd", False),
+    ],
+)
+def test_judge_normalises_a_typed_answer(exercise, typed, correct):
+    from tui_lab.lessons import judge
+
+    verdict = judge(exercise, typed)
+    assert verdict.understood and verdict.correct is correct, (typed, verdict)
+
+
+@pytest.mark.parametrize(
+    "exercise, typed",
+    [(ex("number", "2"), "two"), (ex("number", "2"), ""), (ex("number", "2"), "nan"), (ex("number", "2"), "1/0"),
+     (ex("choice", "A", ["A", "B"]), "C"), (ex("choice", "A", ["A", "B"]), "3"), (ex("text", "x"), "   ")],
+)
+def test_judge_says_when_it_cannot_read_an_answer(exercise, typed):
+    from tui_lab.lessons import judge
+
+    verdict = judge(exercise, typed)
+    assert not verdict.correct and not verdict.understood and verdict.message
+
+
+@pytest.mark.xfail(strict=False, reason="exercises are being written for every lesson (issue 12); "
+                                        "the lead removes this mark once they land")
+def test_every_lesson_has_two_exercises():
+    short = [lesson.id for lesson in LESSONS if not 2 <= len(lesson.exercises) <= 4]
+    assert short == [], f"lessons without 2 to 4 exercises: {short}"
+
+
+def test_every_exercise_is_well_formed_and_its_answer_is_a_choice():
+    for lesson in LESSONS:
+        for exercise in lesson.exercises:
+            if exercise.kind == "choice":
+                assert exercise.answer in exercise.choices, (lesson.id, exercise.number)
+
+
+# ------------------------------------------------------------------------------ targets and named presets
+
+TRAIN = '[target]\nval_acc = 0.9\n[preset]\nmodel = "mlp"\ndataset = "digits"\nepochs = 3\n'
+
+
+def test_target_and_named_presets_are_parsed(tmp_path):
+    extra = TRAIN + ('[presets.too-few-steps]\nepochs = 1\nlr = 0.0001\nwhy = "Too few steps."\n'
+                     '[presets.too-few-steps.expect]\nval_acc_below = 0.2\n')
+    write(tmp_path, "a.md", LESSON.format(id="t", tool="train", extra=extra))
+    (lesson,), errors = load_lessons(tmp_path)
+    assert not errors
+    assert lesson.target == {"val_acc": 0.9}
+    named = lesson.presets["too-few-steps"]
+    assert named.why == "Too few steps." and named.expect == {"val_acc_below": 0.2}
+    # laid over [preset]: only what differs is written
+    assert named.values == {"model": "mlp", "dataset": "digits", "epochs": 1, "lr": 0.0001}
+    assert lesson.preset_named(None) == lesson.preset == {"model": "mlp", "dataset": "digits", "epochs": 3}
+    assert lesson.preset_named("too-few-steps") == named.values
+    with pytest.raises(KeyError):
+        lesson.preset_named("nope")
+
+
+@pytest.mark.parametrize(
+    "tool, extra, field",
+    [
+        ("train", TRAIN.replace("val_acc = 0.9", "val_acc = 90"), "target.val_acc"),
+        ("train", TRAIN.replace("val_acc = 0.9", "accuracy = 0.9"), "target.accuracy"),
+        ("train", TRAIN.replace("val_acc = 0.9", 'val_acc = "high"'), "target.val_acc"),
+        ("train", TRAIN.replace("val_acc = 0.9", "loss_drop = -2"), "target.loss_drop"),
+        ("conv", '[target]\nval_acc = 0.9\n[preset]\npreset = "corr2d"\n', "target"),
+        ("train", TRAIN + '[presets.x]\nepochs = 1\n[presets.x.expect]\nval_acc_below = 0.2\n', "presets.x.why"),
+        ("train", TRAIN + '[presets.x]\nepochs = 1\nwhy = "w"\n', "presets.x.expect"),
+        ("train", TRAIN + '[presets.x]\nwhy = "w"\n[presets.x.expect]\nbest = 1\n', "presets.x.expect.best"),
+        ("train", TRAIN + '[presets.Bad_Name]\nwhy = "w"\n', "presets.Bad_Name"),
+        ("shapes", '[preset]\nmodel = "lenet"\n[presets.x]\nwhy = "w"\n[presets.x.expect]\nval_acc = 0.5\n',
+         "presets.x.expect"),
+    ],
+)
+def test_malformed_target_or_named_preset_names_the_field(tmp_path, tool, extra, field):
+    path = write(tmp_path, "a.md", LESSON.format(id="t", tool=tool, extra=extra))
+    error = only_error(tmp_path)
+    assert (error.path, error.field) == (path, field), str(error)
+
+
+# ------------------------------------------------------------------------------ lessons are data, not code
+
+
+@pytest.mark.parametrize(
+    "extra, field",
+    [
+        ('[preset]\nmodel = "evilmod:build"\n', "preset.model"),
+        ('[preset]\nmodel = "lenet"\ncompare = ["fcn-demo", "evilmod:Net"]\n', "preset.compare"),
+        ('[preset]\nmodel = "lenet"\n[presets.x]\nmodel = "os:getcwd"\nwhy = "w"\n', "presets.x.model"),
+        ('[preset]\nmodel = "lenet"\ndataset = "evilmod:data"\n', "preset.dataset"),
+        ('[preset]\nmodel = ["lenet"]\n', "preset.model"),
+    ],
+)
+def test_a_preset_may_not_name_code(tmp_path, monkeypatch, extra, field):
+    marker = tmp_path / "marker"
+    (tmp_path / "evilmod.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\nbuild = Net = data = None\n")
+    monkeypatch.chdir(tmp_path)
+    lessons_dir_ = tmp_path / "lessons"
+    lessons_dir_.mkdir()
+    path = write(lessons_dir_, "a.md", LESSON.format(id="evil", tool="shapes", extra=extra))
+    error = only_error(lessons_dir_)
+    assert (error.path, error.field) == (path, field)
+    assert "\n" not in str(error) and ("module:callable" in error.message or "string" in error.message)
+    assert not marker.exists()
+
+
+def test_a_preset_may_name_a_torchvision_architecture(tmp_path):
+    write(tmp_path, "a.md", LESSON.format(id="tv", tool="shapes", extra='[preset]\nmodel = "torchvision:resnet18"\n'))
+    (lesson,), errors = load_lessons(tmp_path)
+    assert not errors and lesson.preset["model"] == "torchvision:resnet18"
+
+
+def test_no_real_preset_names_code():
+    for lesson in LESSONS:
+        for values in [lesson.preset, *(p.values for p in lesson.presets.values())]:
+            for key in ("model", "compare", "dataset"):
+                for value in values.get(key) if isinstance(values.get(key), list) else [values.get(key)]:
+                    assert value is None or ":" not in value or value.startswith("torchvision:"), lesson.id
+
+
+# ------------------------------------------------------------------------------ large files
+
+
+def test_a_lesson_above_the_size_limit_is_refused_in_one_line(tmp_path):
+    from tui_lab.lessons import MAX_LESSON_BYTES
+
+    text = LESSON.format(id="big", tool="snippets", extra="") + "x" * MAX_LESSON_BYTES
+    path = write(tmp_path, "big.md", text)
+    error = only_error(tmp_path)
+    assert (error.path, error.field) == (path, "file")
+    assert "at most" in error.message and "\n" not in str(error)
+
+
+def test_a_100_kb_lesson_still_loads(tmp_path):
+    cells = "".join(CELL.format(code=f"print({n})", output=str(n)) for n in range(2500))
+    text = LESSON.format(id="long", tool="snippets", extra="") + cells + "prose line\n" * 3000
+    assert 100_000 < len(text.encode()) < 256 * 1024
+    write(tmp_path, "long.md", text)
+    (lesson,), errors = load_lessons(tmp_path)
+    assert not errors and len(lesson.cells) == 2500
+
+
+# ------------------------------------------------------------------------------ a cell cannot change the next
+
+
+def test_set_default_dtype_in_one_cell_does_not_reach_the_next(tmp_path):
+    write(tmp_path, "a.md", LESSON.format(id="a", tool="snippets", extra="")
+          + CELL.format(code="import torch\ntorch.set_default_dtype(torch.float64)\nprint('set')", output="set")
+          + CELL.format(code="import torch\nprint(torch.ones(1).dtype)", output="torch.float32"))
+    (lesson,), _ = load_lessons(tmp_path)
+    assert check_lesson(lesson) == []

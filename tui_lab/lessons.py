@@ -4,6 +4,15 @@ A lesson is Markdown with TOML front matter between `+++` lines (id, title, sect
 summary and a `[preset]` table for the tool it opens). A ```python block followed directly by an
 ```output block is a checked cell. Loading never runs code; `run_cell` runs one cell on demand.
 
+The front matter may also hold (format: EXERCISES_FORMAT.md):
+- `[[exercises]]`: predict-then-check questions (`Exercise`), each with a `check` cell whose printed
+  output must match its `answer` (verified by `dllab lessons --check`); `judge` marks a typed answer.
+- `[target]` (train lessons): what the `[preset]` run reaches (`val_acc`, `loss_drop`, `val_loss_below`).
+- `[presets.NAME]`: a named extra preset, laid over `[preset]` (state only what differs), with `why`
+  and, for a train lesson, `[presets.NAME.expect]` (its expected outcome, e.g. `val_acc_below`).
+Lessons are data, not code: a preset may name only the lab's own models, demos and data sets (or a
+torchvision architecture), never `module:callable`; the loader refuses a file above MAX_LESSON_BYTES.
+
 Every cell runs in a fresh namespace of its own: a cell imports what it needs and never relies on
 an earlier cell. The checker (`check_lesson`, `dllab lessons --check`) and the snippets screen run
 cells the same way. Output is what the cell prints, plus the repr of a final bare expression
@@ -15,6 +24,7 @@ from __future__ import annotations
 import ast
 import builtins
 import io
+import math
 import re
 import threading
 import tomllib
@@ -48,6 +58,21 @@ REQUIRED_FIELDS: dict[str, type] = {
 }
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+# A lesson file is a page of prose and code: refuse anything larger (a 100 kB file parses in well
+# under a second, but nothing legitimate comes near this; see tests).
+MAX_LESSON_BYTES = 256 * 1024
+
+EXERCISE_KINDS = ("number", "text", "choice")
+EXERCISE_KEYS = ("prompt", "kind", "answer", "tolerance", "choices", "hint", "explain", "check")
+# [target] of a train preset, and the `expect` of a named train preset: key -> (description, test)
+TARGET_KEYS = ("val_acc", "loss_drop", "val_loss_below")
+EXPECT_KEYS = ("val_acc", "val_acc_below", "loss_drop", "loss_drop_below", "val_loss_below", "val_loss_above",
+               "status")
+EXPECT_STATUSES = ("finished", "diverged")
+# Preset keys that name a model; the value must be the lab's own (zoo model or demo) or torchvision:NAME.
+MODEL_KEYS = ("model", "compare", "models")
+_CODE_SPEC_RE = re.compile(r"^\s*[A-Za-z_][\w.]*\s*:\s*[A-Za-z_][\w.]*\s*$")
 _FENCE_RE = re.compile(r"^(`{3,}|~{3,})\s*([A-Za-z0-9_+-]*)\s*$")
 _PYTHON_LANGS = {"python", "py", "python3"}
 
@@ -65,6 +90,36 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class Exercise:
+    """A predict-then-check question; `check` is a cell whose printed output must match `answer`."""
+
+    number: int  # 1-based, as the file lists them; with the lesson id it names the exercise
+    prompt: str
+    kind: str  # "number" | "text" | "choice"
+    answer: str
+    hint: str
+    explain: str
+    check: str
+    tolerance: float | None = None  # number only; None: DEFAULT_RTOL relative
+    choices: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"number": self.number, "prompt": self.prompt, "kind": self.kind, "answer": self.answer,
+                "tolerance": self.tolerance, "choices": list(self.choices), "hint": self.hint,
+                "explain": self.explain}
+
+
+@dataclass(frozen=True)
+class NamedPreset:
+    """A lesson's extra preset: `values` is `[preset]` with the named table laid over it."""
+
+    name: str
+    values: dict[str, Any]
+    why: str
+    expect: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Lesson:
     id: str
     title: str
@@ -76,10 +131,22 @@ class Lesson:
     body: str
     cells: tuple[Cell, ...]
     path: Path
+    exercises: tuple[Exercise, ...] = ()
+    target: dict[str, float] = field(default_factory=dict)  # train lessons: what `preset` reaches
+    presets: dict[str, NamedPreset] = field(default_factory=dict)
 
     def summary_dict(self) -> dict[str, Any]:
         """The plain listing used by `dllab lessons --json`."""
-        return {"id": self.id, "title": self.title, "section": self.section, "tool": self.tool}
+        return {"id": self.id, "title": self.title, "section": self.section, "tool": self.tool,
+                "exercises": [exercise.to_json() for exercise in self.exercises],
+                "target": dict(self.target),
+                "presets": {name: {"why": p.why, "expect": dict(p.expect)} for name, p in self.presets.items()}}
+
+    def preset_named(self, name: str | None) -> dict[str, Any]:
+        """The preset called `name` (None or "default": `[preset]`); KeyError when there is none."""
+        if name in (None, "", "default"):
+            return dict(self.preset)
+        return dict(self.presets[name].values)
 
 
 @dataclass(frozen=True)
@@ -135,6 +202,40 @@ class CellFailure:
             if exp != got:
                 return f"{where}: output line {n + 1}: expected {exp!r}, got {got!r}"
         return f"{where}: output differs"  # pragma: no cover - strip() equality makes this rare
+
+
+@dataclass(frozen=True)
+class ExerciseFailure:
+    """An exercise whose check raised, or printed something its answer does not match."""
+
+    lesson_id: str
+    path: Path
+    number: int  # 1-based
+    answer: str
+    output: str
+    error: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}: exercise {self.number}"
+        if self.error is not None:
+            return f"{where}: check raised {self.error}"
+        got = " ".join(self.output.split())[:200] or "<nothing>"
+        return f"{where}: answer is {self.answer!r} but the check printed {got!r}"
+
+
+@dataclass(frozen=True)
+class LessonCrash:
+    """A lesson whose checking process was killed or ended without a result."""
+
+    lesson_id: str
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+Failure = CellFailure | ExerciseFailure | LessonCrash
 
 
 # ---------------------------------------------------------------------------------------- loading
@@ -204,6 +305,147 @@ def parse_cells(body: str) -> tuple[Cell, ...]:
     return tuple(cells)
 
 
+class _Invalid(Exception):
+    """A front-matter problem: (field, message), turned into a LessonError by parse_lesson."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(field_name, message)
+        self.field, self.message = field_name, message
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _text(where: str, value: Any, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise _Invalid(where, "missing" if value is None else f"must be a string, got {value!r}"[:200])
+    if required and not value.strip():
+        raise _Invalid(where, "must not be empty")
+    return value
+
+
+def _parse_exercises(raw: Any) -> tuple[Exercise, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise _Invalid("exercises", "must be an array of tables ([[exercises]])")
+    out = []
+    for number, item in enumerate(raw, start=1):
+        where = f"exercises[{number}]"
+        unknown = sorted(set(item) - set(EXERCISE_KEYS))
+        if unknown:
+            raise _Invalid(f"{where}.{unknown[0]}", f"unknown key; allowed: {', '.join(EXERCISE_KEYS)}")
+        kind = item.get("kind")
+        if kind not in EXERCISE_KINDS:
+            raise _Invalid(f"{where}.kind", f"must be one of {', '.join(EXERCISE_KINDS)}, got {kind!r}"[:200])
+        prompt = _text(f"{where}.prompt", item.get("prompt")).strip()
+        answer = item.get("answer")
+        if kind == "number":
+            if _finite_number(answer):
+                answer = repr(answer) if isinstance(answer, float) else str(answer)
+            if not isinstance(answer, str) or parse_number(answer) is None:
+                raise _Invalid(f"{where}.answer", f"must be a finite number for kind = number, got {answer!r}"[:200])
+        answer = _text(f"{where}.answer", answer).strip()
+        tolerance = item.get("tolerance")
+        if tolerance is not None and not (_finite_number(tolerance) and tolerance >= 0):
+            raise _Invalid(f"{where}.tolerance", f"must be a finite number >= 0, got {tolerance!r}"[:200])
+        choices = item.get("choices", [])
+        if not isinstance(choices, list) or not all(isinstance(c, str) and c.strip() for c in choices):
+            raise _Invalid(f"{where}.choices", "must be a list of non-empty strings")
+        choices = tuple(c.strip() for c in choices)
+        if kind == "choice":
+            if len(choices) < 2:
+                raise _Invalid(f"{where}.choices", "a choice exercise needs at least 2 choices")
+            if len({_normal(c) for c in choices}) != len(choices):
+                raise _Invalid(f"{where}.choices", "has duplicates")
+            if _normal(answer) not in {_normal(c) for c in choices}:
+                raise _Invalid(f"{where}.answer", f"{answer!r} is not one of the choices {list(choices)}"[:200])
+        elif choices:
+            raise _Invalid(f"{where}.choices", f"only a choice exercise has choices (this one is kind = {kind})")
+        out.append(Exercise(
+            number=number, prompt=prompt, kind=kind, answer=answer,
+            hint=_text(f"{where}.hint", item.get("hint")).strip(),
+            explain=_text(f"{where}.explain", item.get("explain")).strip(),
+            check=_text(f"{where}.check", item.get("check")),
+            tolerance=None if tolerance is None else float(tolerance), choices=choices,
+        ))
+    return tuple(out)
+
+
+def _check_names(where: str, preset: dict[str, Any]) -> None:
+    """Lessons are data: a preset names the lab's own models, never `module:callable` (that imports code)."""
+    for key in MODEL_KEYS:
+        values = preset.get(key)
+        if key == "model" and values is not None and not isinstance(values, str):
+            raise _Invalid(f"{where}.model", f"must name a model as a string, got {values!r}"[:200])
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, str) and ":" in value and not value.strip().lower().startswith("torchvision:"):
+                raise _Invalid(f"{where}.{key}", f"{value[:80]!r}: a lesson may name only the lab's own models "
+                                                 "and demos (or torchvision:NAME), never module:callable")
+            if value is not None and not isinstance(value, str):
+                raise _Invalid(f"{where}.{key}", f"must name a model as a string, got {value!r}"[:200])
+    for key, value in preset.items():
+        if isinstance(value, str) and _CODE_SPEC_RE.match(value) and not value.strip().lower().startswith("torchvision:"):
+            raise _Invalid(f"{where}.{key}", f"{value[:80]!r} looks like module:callable; a lesson names "
+                                             "only the lab's own models, demos and data sets")
+
+
+def _outcome_table(where: str, raw: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise _Invalid(where, f"must be a table, got {type(raw).__name__}")
+    if not raw:
+        raise _Invalid(where, f"is empty; give one of {', '.join(allowed)}")
+    for key, value in raw.items():
+        if key not in allowed:
+            raise _Invalid(f"{where}.{key}", f"unknown key; allowed: {', '.join(allowed)}")
+        if key == "status":
+            if value not in EXPECT_STATUSES:
+                raise _Invalid(f"{where}.status", f"must be one of {', '.join(EXPECT_STATUSES)}, got {value!r}"[:200])
+            continue
+        if not _finite_number(value):
+            raise _Invalid(f"{where}.{key}", f"must be a finite number, got {value!r}"[:200])
+        if key.startswith("val_acc") and not 0 <= value <= 1:
+            raise _Invalid(f"{where}.{key}", f"is a fraction in [0, 1], got {value!r}")
+        if key.startswith("loss_drop") and value <= 0:
+            raise _Invalid(f"{where}.{key}", f"is a factor > 0 (first / last epoch's train loss), got {value!r}")
+    return dict(raw)
+
+
+def _parse_presets(meta: dict[str, Any], tool: str, preset: dict[str, Any]) -> tuple[dict, dict[str, NamedPreset]]:
+    _check_names("preset", preset)
+    target: dict[str, Any] = {}
+    if "target" in meta:
+        if tool != "train":
+            raise _Invalid("target", f"only a train lesson's preset has a target (this lesson opens {tool})")
+        target = _outcome_table("target", meta["target"], TARGET_KEYS)
+    raw = meta.get("presets", {})
+    if not isinstance(raw, dict):
+        raise _Invalid("presets", "must be tables [presets.NAME]")
+    named: dict[str, NamedPreset] = {}
+    for name, table in raw.items():
+        where = f"presets.{name}"
+        if not _ID_RE.match(name) or name == "default":
+            raise _Invalid(where, "a preset name is lowercase letters, digits and '-' (and not 'default')")
+        if not isinstance(table, dict):
+            raise _Invalid(where, f"must be a table, got {type(table).__name__}")
+        values = dict(table)
+        why = _text(f"{where}.why", values.pop("why", None)).strip()
+        expect: dict[str, Any] = {}
+        if "expect" in values:
+            if tool != "train":
+                raise _Invalid(f"{where}.expect", f"only a train preset has an expected outcome (this lesson opens {tool})")
+            expect = _outcome_table(f"{where}.expect", values.pop("expect"), EXPECT_KEYS)
+        elif tool == "train":
+            raise _Invalid(f"{where}.expect", f"missing; a named train preset says what it shows: {', '.join(EXPECT_KEYS)}")
+        merged = {**preset, **values}
+        _check_names(where, merged)
+        named[name] = NamedPreset(name, merged, why, expect)
+    return target, named
+
+
 def parse_lesson(path: Path, text: str) -> Lesson | LessonError:
     """Parse one lesson file's text; a problem becomes a LessonError naming the field."""
     split = split_front_matter(text)
@@ -232,6 +474,11 @@ def parse_lesson(path: Path, text: str) -> Lesson | LessonError:
     preset = meta.get("preset", {})
     if not isinstance(preset, dict):
         return LessonError(path, "preset", f"must be a table ([preset]), got {type(preset).__name__}")
+    try:
+        target, presets = _parse_presets(meta, meta["tool"], preset)
+        exercises = _parse_exercises(meta.get("exercises"))
+    except _Invalid as exc:
+        return LessonError(path, exc.field, exc.message)
 
     return Lesson(
         id=meta["id"],
@@ -244,7 +491,22 @@ def parse_lesson(path: Path, text: str) -> Lesson | LessonError:
         body=body,
         cells=parse_cells(body),
         path=path,
+        exercises=exercises,
+        target=target,
+        presets=presets,
     )
+
+
+def read_lesson(path: Path) -> Lesson | LessonError:
+    """Read and parse one lesson file; too large, unreadable or malformed gives a LessonError."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_LESSON_BYTES:
+            return LessonError(path, "file", f"is {size:,} bytes; a lesson may be at most {MAX_LESSON_BYTES:,} bytes")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return LessonError(path, "file", f"cannot be read: {exc}")
+    return parse_lesson(path, text)
 
 
 def load_lessons(directory: Path | None = None) -> tuple[list[Lesson], list[LessonError]]:
@@ -259,12 +521,7 @@ def load_lessons(directory: Path | None = None) -> tuple[list[Lesson], list[Less
         return [], [LessonError(directory, "directory", "no lessons folder here")]
     seen: dict[str, Path] = {}
     for path in sorted(directory.glob("*.md")):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            errors.append(LessonError(path, "file", f"cannot be read: {exc}"))
-            continue
-        result = parse_lesson(path, text)
+        result = read_lesson(path)
         if isinstance(result, LessonError):
             errors.append(result)
             continue
@@ -281,6 +538,108 @@ def find_lesson(lesson_id: str, directory: Path | None = None) -> Lesson | None:
     """The lesson with this id, or None."""
     lessons, _ = load_lessons(directory)
     return next((lesson for lesson in lessons if lesson.id == lesson_id), None)
+
+
+# ---------------------------------------------------------------------------------------- judging
+
+DEFAULT_RTOL = 1e-6  # a number exercise without `tolerance`: equal up to this relative error
+_NUMBER_RE = re.compile(r"^[+-]?(\d[\d_]*\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_SHAPE_WRAPPERS = ("torch.size(", "size(")
+
+
+def parse_number(text: str) -> float | None:
+    """A finite number from what a learner types: 0.5, .5, -3, 1e-3, 1_000, 50%, 3/4; else None."""
+    t = text.strip().replace(" ", "")
+    if not t or len(t) > 100:
+        return None
+    scale = 1.0
+    if t.endswith("%"):
+        t, scale = t[:-1], 0.01
+    if t.count("/") == 1:
+        num, den = (parse_number(part) for part in t.split("/"))
+        if num is None or not den:
+            return None
+        value = num / den
+    elif _NUMBER_RE.match(t):
+        value = float(t)
+    else:
+        return None
+    value *= scale
+    return value if math.isfinite(value) else None
+
+
+def parse_shape(text: str) -> tuple[int, ...] | None:
+    """A shape from '(5, 7)', '5x7', '5 x 7', '[5, 7]', 'torch.Size([5, 7])', '(5,)'; else None."""
+    t = text.strip().lower()
+    for wrapper in _SHAPE_WRAPPERS:
+        if t.startswith(wrapper) and t.endswith(")"):
+            t = t[len(wrapper):-1].strip()
+    if len(t) > 200:
+        return None
+    while len(t) >= 2 and t[0] + t[-1] in ("()", "[]"):
+        t = t[1:-1].strip()
+    parts = re.split(r"\s*[x×,]\s*|\s+", t)
+    if parts and parts[-1] == "":
+        parts = parts[:-1]  # (5,)
+    if not parts or not all(part.isdigit() for part in parts):
+        return None
+    return tuple(int(part) for part in parts)
+
+
+def _normal(text: str) -> str:
+    """Case and whitespace do not matter; quotes around the whole answer do not either."""
+    t = " ".join(text.strip().split()).lower()
+    if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"`":
+        t = t[1:-1].strip()
+    return t
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How a typed answer compares: `correct`, or `understood` False when it cannot be read."""
+
+    correct: bool
+    message: str
+    understood: bool = True
+
+
+def judge(exercise: Exercise, typed: str) -> Verdict:
+    """Mark what a learner typed (or what a check printed) against the exercise's answer.
+
+    number: both parsed as numbers, within `tolerance` (absolute) or DEFAULT_RTOL relative.
+    text: shapes compare as tuples ('(5, 7)' == '5x7' == 'torch.Size([5, 7])'), numbers as numbers,
+    anything else after ignoring case and runs of whitespace.
+    choice: the choice's text, or its number in the list (1-based).
+    """
+    given = typed.strip()
+    if not given:
+        return Verdict(False, "type your prediction first", understood=False)
+    if exercise.kind == "number":
+        x, want = parse_number(given), parse_number(exercise.answer)
+        if x is None:
+            return Verdict(False, f"not a number: {given[:40]!r} (e.g. 0.5, 1e-3, 3/4)", understood=False)
+        tol = exercise.tolerance if exercise.tolerance is not None else DEFAULT_RTOL * max(1.0, abs(want))
+        ok = abs(x - want) <= tol + 1e-12 * max(1.0, abs(want))
+        return Verdict(ok, "right" if ok else "not quite")
+    if exercise.kind == "choice":
+        options = {_normal(c): c for c in exercise.choices}
+        pick = options.get(_normal(given))
+        if pick is None and given.isdigit() and 1 <= int(given) <= len(exercise.choices):
+            pick = exercise.choices[int(given) - 1]
+        if pick is None:
+            return Verdict(False, "pick one of: " + ", ".join(exercise.choices), understood=False)
+        ok = _normal(pick) == _normal(exercise.answer)
+        return Verdict(ok, "right" if ok else f"not {pick}")
+    shape_given, shape_want = parse_shape(given), parse_shape(exercise.answer)
+    if shape_want is not None and len(shape_want) > 1:
+        ok = shape_given == shape_want
+        return Verdict(ok, "right" if ok else "not quite")
+    num_given, num_want = parse_number(given), parse_number(exercise.answer)
+    if num_want is not None and num_given is not None:
+        ok = abs(num_given - num_want) <= 1e-9 * max(1.0, abs(num_want))
+        return Verdict(ok, "right" if ok else "not quite")
+    ok = _normal(given) == _normal(exercise.answer)
+    return Verdict(ok, "right" if ok else "not quite")
 
 
 # ---------------------------------------------------------------------------------------- running
@@ -363,19 +722,53 @@ def _one_torch_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def check_lesson(lesson: Lesson, timeout: float = 60) -> list[CellFailure]:
-    """Run every cell of a lesson in its own namespace; failures are raised or mismatched cells.
+@contextmanager
+def _default_dtype_kept() -> Iterator[None]:
+    # A cell that calls torch.set_default_dtype must not change the next cell's results.
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    before = torch.get_default_dtype()
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
 
-    Torch runs on one intra-op thread while checking (restored afterwards).
+
+def _check_items(lesson: Lesson) -> list[tuple[str, int, str]]:
+    """What checking a lesson runs, in order: ("cell", n, code) then ("exercise", n, check)."""
+    return [("cell", n, cell.code) for n, cell in enumerate(lesson.cells, start=1)] + [
+        ("exercise", ex.number, ex.check) for ex in lesson.exercises
+    ]
+
+
+def check_lesson(lesson: Lesson, timeout: float = 60, on_start: Any = None) -> list[Failure]:
+    """Run every cell and every exercise check of a lesson, each in its own namespace.
+
+    A cell fails when it raises or prints other than its expected output; an exercise when its
+    check raises or prints what `judge` does not accept as the answer. This runs in the calling
+    process (tests, the snippets screen); `dllab lessons --check` uses `check_all`, which runs each
+    lesson in a process of its own. Torch runs on one intra-op thread (restored afterwards), and the
+    default dtype is restored after each cell. `on_start(kind, n)` is called before each item.
     """
-    failures: list[CellFailure] = []
+    failures: list[Failure] = []
+    exercises = {ex.number: ex for ex in lesson.exercises}
     with _one_torch_thread():
-        for index, cell in enumerate(lesson.cells, start=1):
-            result = run_cell(cell.code, timeout=timeout)
-            if not result.matches(cell.expected):
-                failures.append(
-                    CellFailure(lesson.id, lesson.path, index, cell.expected, result.output, result.error)
-                )
+        for kind, n, code in _check_items(lesson):
+            if on_start is not None:
+                on_start(kind, n)
+            with _default_dtype_kept():
+                result = run_cell(code, timeout=timeout)
+            if kind == "cell":
+                cell = lesson.cells[n - 1]
+                if not result.matches(cell.expected):
+                    failures.append(CellFailure(lesson.id, lesson.path, n, cell.expected, result.output, result.error))
+                continue
+            exercise = exercises[n]
+            if result.error is not None or not judge(exercise, result.output).correct:
+                failures.append(ExerciseFailure(lesson.id, lesson.path, n, exercise.answer, result.output, result.error))
     return failures
 
 
@@ -386,24 +779,45 @@ class CheckReport:
     lessons: int
     cells: int
     checked_cells: int
-    failures: tuple[CellFailure, ...] = field(default_factory=tuple)
+    failures: tuple[Failure, ...] = field(default_factory=tuple)
     errors: tuple[LessonError, ...] = field(default_factory=tuple)
+    exercises: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.failures and not self.errors
 
 
-def check_all(directory: Path | None = None, timeout: float = 60) -> CheckReport:
-    """Load and check every lesson; broken files are reported along with failing cells."""
+# How long a lesson's process may take to start (import torch) before its first cell, on a busy machine.
+STARTUP_SECONDS = 60.0
+KILL_GRACE_SECONDS = 1.0  # a cell gets `timeout` plus this before its process group is killed
+
+
+def check_all(directory: Path | None = None, timeout: float = 60, jobs: int | None = None) -> CheckReport:
+    """Load and check every lesson, each in a fresh process of its own (see `tui_lab.lesson_check`).
+
+    A process that runs a cell past `timeout` (even one holding the GIL) is killed with its whole
+    process group; one that ends before reporting every item (os._exit, a crash) counts as failed.
+    Whatever the cells print goes nowhere near this process's stdout. Lessons run `jobs` at a time
+    (default: the CPU count, at most 4); the report is in lesson order whatever finishes first.
+    """
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
     lessons, errors = load_lessons(directory)
-    failures: list[CellFailure] = []
-    for lesson in lessons:
-        failures.extend(check_lesson(lesson, timeout=timeout))
+    if jobs is None:
+        import os
+
+        jobs = max(1, min(4, os.cpu_count() or 1))
+    from tui_lab.lesson_check import run_isolated
+
+    per_lesson = run_isolated(lessons, timeout=timeout, jobs=jobs,
+                              startup=STARTUP_SECONDS, grace=KILL_GRACE_SECONDS)
+    failures = [failure for lesson in lessons for failure in per_lesson[lesson.id]]
     return CheckReport(
         lessons=len(lessons),
         cells=sum(len(lesson.cells) for lesson in lessons),
         checked_cells=sum(1 for lesson in lessons for cell in lesson.cells if cell.checked),
         failures=tuple(failures),
         errors=tuple(errors),
+        exercises=sum(len(lesson.exercises) for lesson in lessons),
     )

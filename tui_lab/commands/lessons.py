@@ -1,4 +1,7 @@
-"""`dllab lessons`: list the lessons (`--json`), or run every cell and compare (`--check`)."""
+"""`dllab lessons`: list the lessons (`--json`), or run every cell and exercise check (`--check`).
+
+`--check` runs each lesson in a fresh process with a hard per-cell timeout (`tui_lab.lesson_check`).
+"""
 
 from __future__ import annotations
 
@@ -22,17 +25,20 @@ def register(app: typer.Typer) -> None:
         directory: Optional[Path] = typer.Option(
             None, "--dir", help="Read lessons from this folder instead of the built-in ones."
         ),
-        timeout: float = typer.Option(60.0, "--timeout", help="Seconds one cell may run in --check."),
+        timeout: str = typer.Option("60", "--timeout", help="Seconds one cell may run in --check (then it is killed)."),
+        jobs: Optional[str] = typer.Option(
+            None, "--jobs", help="Lessons checked at once, each in its own process (default: CPUs, at most 4)."
+        ),
     ) -> None:
         """List the lessons, or check that every code cell still prints what the lesson says."""
         from tui_lab.lessons import load_lessons
 
         if directory is not None and not directory.is_dir():
             raise fail(f"dir: no such folder {str(directory)!r}")
-        if timeout <= 0:
-            raise fail(f"timeout: must be a number of seconds > 0, got {timeout!r}")
+        seconds = _positive_seconds(timeout)
+        workers = None if jobs is None else _jobs(jobs)
         if check:
-            _check(directory, as_json, timeout)
+            _check(directory, as_json, seconds, workers)
             return
         lessons, errors = load_lessons(directory)
         if as_json:
@@ -46,28 +52,48 @@ def register(app: typer.Typer) -> None:
         _print_table(lessons, errors)
 
 
+def _positive_seconds(text: str) -> float:
+    import math
+
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise fail(f"timeout: must be a finite number of seconds > 0, got {text[:40]!r}")
+    return value
+
+
+def _jobs(text: str) -> int:
+    t = text.strip()
+    if not (t.isdigit() and 1 <= int(t) <= 64):
+        raise fail(f"jobs: must be a whole number from 1 to 64, got {text[:40]!r}")
+    return int(t)
+
+
 def _print_table(lessons, errors) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     table = Table(title=f"{len(lessons)} lessons", show_lines=False)
-    for name in ("#", "id", "title", "section", "tool"):
+    for name in ("#", "id", "title", "section", "tool", "ex"):
         table.add_column(name, overflow="fold")
     for lesson in lessons:
-        table.add_row(str(lesson.order), lesson.id, lesson.title, lesson.section, lesson.tool)
+        table.add_row(str(lesson.order), lesson.id, lesson.title, lesson.section, lesson.tool,
+                      str(len(lesson.exercises)))
     console.print(table)
     err = Console(stderr=True)
     for error in errors:
         err.print(f"broken lesson: {error}", markup=False, highlight=False)
 
 
-def _check(directory: Optional[Path], as_json: bool, timeout: float) -> None:
+def _check(directory: Optional[Path], as_json: bool, timeout: float, jobs: Optional[int]) -> None:
     import sys
 
     from tui_lab.lessons import check_all
 
-    report = check_all(directory, timeout=timeout)
+    report = check_all(directory, timeout=timeout, jobs=jobs)
     problems = [str(error) for error in report.errors] + [str(failure) for failure in report.failures]
     if as_json:
         print_json(
@@ -76,6 +102,7 @@ def _check(directory: Optional[Path], as_json: bool, timeout: float) -> None:
                 "lessons": report.lessons,
                 "cells": report.cells,
                 "checked_cells": report.checked_cells,
+                "exercises": report.exercises,
                 "failures": problems,
             }
         )
@@ -84,8 +111,8 @@ def _check(directory: Optional[Path], as_json: bool, timeout: float) -> None:
             sys.stdout.write(line.replace("\n", " ") + "\n")
         verdict = "ok" if report.ok else f"{len(problems)} failed"
         sys.stdout.write(
-            f"{verdict}: ran {report.cells} cells ({report.checked_cells} checked) "
-            f"in {report.lessons} lessons\n"
+            f"{verdict}: ran {report.cells} cells ({report.checked_cells} checked) and "
+            f"{report.exercises} exercise checks in {report.lessons} lessons\n"
         )
     if not report.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)
