@@ -301,7 +301,8 @@ class ShapesScreen(Screen):
         return self.result.rows[self._visible[i]]
 
     def _draw_detail(self) -> None:
-        from tui_lab.shapes import conv_preset, format_bytes, format_shape
+        from tui_lab.shapes import format_bytes, format_shape
+        from tui_lab.ui.conv_handoff import conv_preset
 
         detail = self.query_one("#shapes-detail", Static)
         row = self._selected()
@@ -398,7 +399,7 @@ class ShapesScreen(Screen):
         self._draw_detail()
 
     def action_open_conv(self) -> None:
-        from tui_lab.shapes import conv_preset
+        from tui_lab.ui.conv_handoff import conv_preset
         from tui_lab.ui.tools import build_tool_screen
 
         row = self._selected()
