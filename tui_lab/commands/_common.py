@@ -45,3 +45,16 @@ def print_json(obj: Any) -> None:
     """Print one JSON object to stdout and nothing else."""
     sys.stdout.write(json.dumps(_clean(obj)) + "\n")
     sys.stdout.flush()
+
+
+def threads_field(config_cls: Any, requested: int | None) -> dict[str, Any]:
+    """`{"threads": ...}` for a run config that has the field (the engine then chooses at the start and
+    re-checks each epoch). For a config without it yet, choose and apply once here and return {}."""
+    from dataclasses import fields
+
+    if any(f.name == "threads" for f in fields(config_cls)):
+        return {"threads": "auto" if requested is None else requested}
+    from tui_lab.threads import apply_threads, choose_threads
+
+    apply_threads(choose_threads(requested).threads)
+    return {}

@@ -136,6 +136,8 @@ def compare_command(
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="where torchvision data sets are"),
     stacked: str = typer.Option("auto", "--stacked", help="step the runs as one vmapped model: auto (on CUDA), "
                                 "on, off"),
+    threads: str = typer.Option("auto", "--threads", help="torch CPU threads: auto (from the free CPUs, re-checked each "
+                                "epoch; see `dllab doctor`) or a whole number"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object and nothing else"),
 ) -> None:
     """Race several optimizers on the same model, data, initial weights and batch order."""
@@ -145,8 +147,11 @@ def compare_command(
 
     with user_errors():
         from tui_lab.commands.train import _float, _int_list
+        from tui_lab.commands._common import threads_field
         from tui_lab.compare import CompareConfig, compare, record_compare, settings_from_lists
+        from tui_lab.threads import parse_threads
 
+        requested_threads = parse_threads(threads)
         options: dict = {}
         if hidden is not None:
             options["hidden"] = _int_list("hidden", hidden)
@@ -159,7 +164,8 @@ def compare_command(
             raise choice_error("stacked", stacked, modes)
         config = CompareConfig(model=model, dataset=dataset, runs=settings, model_options=options, epochs=epochs,
                                batch_size=batch_size, seed=seed, device=device, data_dir=data_dir,
-                               batched=modes[stacked.strip().lower()])
+                               batched=modes[stacked.strip().lower()],
+                               **threads_field(CompareConfig, requested_threads))
         cancel = threading.Event()
         events = compare(config, cancel=cancel)
 

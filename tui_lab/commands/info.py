@@ -77,6 +77,7 @@ def doctor_command(as_json: bool = typer.Option(False, "--json", help="print JSO
     from tui_lab.data import default_data_dir
     from tui_lab.devices import list_devices
     from tui_lab.runs import default_store_path
+    from tui_lab.threads import choose_threads
 
     size = shutil.get_terminal_size((0, 0))
     colors = os.environ.get("COLORTERM") or os.environ.get("TERM", "unknown")
@@ -87,6 +88,7 @@ def doctor_command(as_json: bool = typer.Option(False, "--json", help="print JSO
         "cuda_available": torch.cuda.is_available(),
         "cuda_version": torch.version.cuda,
         "devices": [d.label() for d in list_devices()],
+        "threads": {**choose_threads(None).to_json(), "torch_default": torch.get_num_threads()},
         "terminal": {"columns": size.columns, "lines": size.lines, "colors": colors,
                      "fits_app": size.columns >= 80 and size.lines >= 24},
         "data_dir": str(default_data_dir()),
@@ -104,7 +106,9 @@ def doctor_command(as_json: bool = typer.Option(False, "--json", help="print JSO
         return
     rows = []
     for k, v in info.items():
-        if isinstance(v, list):
+        if k == "threads":
+            v = f"{v['threads']} for training (--threads auto; torch's default {v['torch_default']}): {v['reason']}"
+        elif isinstance(v, list):
             v = "; ".join(v)
         elif isinstance(v, dict):
             v = ", ".join(f"{a}={b}" for a, b in v.items())

@@ -36,13 +36,18 @@ def train_command(
     dropout: Optional[str] = typer.Option(None, "--dropout", help="dropout probability in [0, 1) (mlp)"),
     batch_norm: bool = typer.Option(False, "--batch-norm", help="batch normalization (lenet, lenet-relu)"),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="where torchvision data sets are (or will be downloaded)"),
+    threads: str = typer.Option("auto", "--threads", help="torch CPU threads: auto (from the free CPUs, re-checked each "
+                                "epoch; see `dllab doctor`) or a whole number"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object and nothing else"),
 ) -> None:
     """Train a model on a data set and record the run."""
+    from tui_lab.commands._common import threads_field
+    from tui_lab.threads import parse_threads
     from tui_lab.training import TrainConfig, train
 
     options: dict = {}
     with user_errors():
+        requested_threads = parse_threads(threads)
         if hidden is not None:
             options["hidden"] = _int_list("hidden", hidden)
             if model.strip().lower() in ("rnn", "gru", "lstm"):
@@ -57,7 +62,7 @@ def train_command(
             model=model, dataset=dataset, optimizer=optimizer, lr=lr, epochs=epochs, batch_size=batch_size,
             device=device, seed=seed, weight_decay=weight_decay,
             momentum=None if momentum is None else _float("momentum", momentum),
-            amp=amp, data_dir=data_dir, model_options=options,
+            amp=amp, data_dir=data_dir, model_options=options, **threads_field(TrainConfig, requested_threads),
         ).validated()
         cancel = threading.Event()
         from tui_lab.runs import RunStore, record
