@@ -60,6 +60,12 @@ def test_omp_num_threads_caps_auto():
     assert c.threads == 3 and "OMP_NUM_THREADS=3" in c.reason
 
 
+def test_hyperthread_siblings_do_not_add_threads():
+    c = decide(None, 16, None, None, 0.0, cores=8)
+    assert (c.threads, c.cpus) == (8, 16) and "on 8 cores" in c.reason
+    assert decide(None, 16, None, None, 9.0, cores=8).threads == 7  # fewer free CPUs than cores
+
+
 def test_unknown_load_uses_every_usable_cpu():
     c = decide(None, 4, None, None, None)
     assert c.threads == 4 and "load unknown" in c.reason
@@ -80,6 +86,7 @@ class FakeProbe:
     cpus: int = 2
     quota_value: float | None = None
     omp: int | None = None
+    core_count: int | None = None
     clock: float = 0.0
     step: float = 0.0  # seconds the clock moves between one reading and the next (an epoch)
     slept: float = 0.0
@@ -87,6 +94,9 @@ class FakeProbe:
 
     def affinity(self):
         return list(range(self.cpus))
+
+    def cores(self, cpus):
+        return self.core_count
 
     def quota(self):
         return self.quota_value
@@ -198,6 +208,15 @@ def test_cgroup_v1_quota_and_no_limit(tmp_path):
     _write(tmp_path / "sys/fs/cgroup/cpu,cpuacct/job/cpu.cfs_quota_us", "-1\n")
     assert cgroup_cpu_quota(tmp_path) is None
     assert cgroup_cpu_quota(tmp_path / "nowhere") is None
+
+
+def test_cores_count_distinct_physical_cores_of_our_cpus(tmp_path):
+    for cpu, core in [(0, 0), (1, 0), (2, 1), (3, 1), (4, 2)]:
+        _write(tmp_path / f"sys/devices/system/cpu/cpu{cpu}/topology/core_id", f"{core}\n")
+        _write(tmp_path / f"sys/devices/system/cpu/cpu{cpu}/topology/physical_package_id", "0\n")
+    probe = SystemProbe(root=str(tmp_path))
+    assert probe.cores([0, 1, 2, 3]) == 2 and probe.cores([0, 2, 4]) == 3
+    assert probe.cores([0, 9]) is None  # no topology for cpu9: unknown
 
 
 def test_proc_stat_sums_busy_fields_of_our_cpus_only(tmp_path):

@@ -6,7 +6,9 @@ off the CPU (LeNet on digits next to one busy process: ~200 examples/s with the 
 ~3,400 with one). So in `auto` the engine asks, at the start and after each epoch:
 
 * **CPUs it may use**: `os.sched_getaffinity(0)`, capped by a cgroup CPU quota (v2 `cpu.max`, v1
-  `cpu.cfs_quota_us`, rounded up) and by `OMP_NUM_THREADS` when the user set it.
+  `cpu.cfs_quota_us`, rounded up). The thread count is further capped by the physical cores among
+  those CPUs (hyperthread siblings share one core's arithmetic units; torch's own default, via MKL,
+  counts cores too) and by `OMP_NUM_THREADS` when the user set it.
 * **How busy they are, by others**: busy time of those CPUs in `/proc/stat` minus this process's own
   CPU time, over a window. Our own training threads are never "another busy process". The first
   reading samples ~0.1 s; every later one uses the window since the previous reading (e.g. the last
@@ -86,6 +88,7 @@ class Probe(Protocol):
     """Where the readings come from; tests pass a fake one."""
 
     def affinity(self) -> list[int]: ...
+    def cores(self, cpus: list[int]) -> int | None: ...
     def quota(self) -> float | None: ...
     def omp_env(self) -> int | None: ...
     def sample(self, cpus: list[int]) -> CpuSample | None: ...
@@ -99,11 +102,26 @@ class SystemProbe:
         self.root = Path(root)
         self.environ = os.environ if environ is None else environ
         self._tick = 1.0 / (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100)
+        self._cores: dict[tuple[int, ...], int | None] = {}
 
     def affinity(self) -> list[int]:
         if hasattr(os, "sched_getaffinity"):
             return sorted(os.sched_getaffinity(0))
         return list(range(os.cpu_count() or 1))
+
+    def cores(self, cpus: list[int]) -> int | None:
+        """Distinct physical cores among `cpus` (sysfs topology, read once per CPU set); None: unknown."""
+        key = tuple(cpus)
+        if key not in self._cores:
+            seen = set()
+            try:
+                for c in cpus:
+                    topo = self.root / f"sys/devices/system/cpu/cpu{c}/topology"
+                    seen.add(((topo / "physical_package_id").read_text().strip(), (topo / "core_id").read_text().strip()))
+                self._cores[key] = len(seen) or None
+            except OSError:
+                self._cores[key] = None
+        return self._cores[key]
 
     def quota(self) -> float | None:
         return cgroup_cpu_quota(self.root)
@@ -179,7 +197,7 @@ def _read_quota(folder: Path, names: tuple[str, ...]) -> float | None:
 
 
 def decide(requested: int | None, affinity: int, quota: float | None, omp_env: int | None,
-           others_busy: float | None) -> ThreadChoice:
+           others_busy: float | None, cores: int | None = None) -> ThreadChoice:
     """The rule, on plain readings (no I/O): see the module docstring."""
     affinity = max(1, affinity)
     usable = affinity
@@ -191,6 +209,9 @@ def decide(requested: int | None, affinity: int, quota: float | None, omp_env: i
         note = f" (more than the {usable} CPUs this process may use)" if requested > usable else ""
         return ThreadChoice(requested, f"requested {requested}{note}", usable, others_busy)
     cap = usable
+    if cores is not None and cores < cap:
+        cap = cores
+        where += f" on {cores} core{'s' if cores != 1 else ''}"
     if omp_env is not None and omp_env < cap:
         cap = omp_env
         where += f", OMP_NUM_THREADS={omp_env}"
@@ -241,7 +262,7 @@ class CpuMonitor:
         quota = self.probe.quota()
         if requested is not None:
             return decide(requested, len(cpus), quota, None, None)
-        return decide(None, len(cpus), quota, self.probe.omp_env(), self.others_busy(cpus))
+        return decide(None, len(cpus), quota, self.probe.omp_env(), self.others_busy(cpus), self.probe.cores(cpus))
 
 
 _MONITOR: CpuMonitor | None = None
