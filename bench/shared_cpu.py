@@ -14,9 +14,10 @@ Sides alternate (auto, other, auto, other, ...) so drifting load hits both alike
 medians; the best of each side is shown too. On a machine other people use, "quiet" is only as quiet
 as they leave it: the lines print what `auto` saw (threads chosen, other processes' CPUs busy).
 
-The auto side uses the engine's own `TrainConfig(threads="auto")` when the config has that field;
-before it does, the child calls `apply_threads(choose_threads(None).threads)` itself before training
-and again at each epoch end, which is what the engine's per-epoch hook does.
+The auto side runs `TrainConfig(threads="auto")` and, as long as the engine does not choose threads
+itself yet (issue #11's training-loop hook), the child calls `apply_threads(choose_threads(None).threads)`
+before training and again at each epoch end, which is exactly what that hook is to do. Once the hook
+is in, these calls are no-ops (they share the engine's reading and come within its 50 ms window).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import fields
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -36,36 +36,33 @@ ROOT = os.path.dirname(HERE)
 
 def child(side: str, epochs: int) -> None:
     """One measured run; prints one JSON line."""
-    from tui_lab.threads import apply_threads, choose_threads
-    from tui_lab.training import EpochEnd, TrainConfig, train
-
     import torch
 
-    common = dict(model="lenet", dataset="digits", device="cpu", epochs=epochs + 1, report_every=50)
-    engine_hook = any(f.name == "threads" for f in fields(TrainConfig))
+    from tui_lab.threads import apply_threads, choose_threads
+    from tui_lab.training import EpochEnd, Started, TrainConfig, train
+
+    common: dict = {"model": "lenet", "dataset": "digits", "device": "cpu", "epochs": epochs + 1, "report_every": 50}
     seen: list[str] = []
-    if side == "auto" and engine_hook:
-        cfg = TrainConfig(threads="auto", **common)  # type: ignore[call-arg]
+    if side == "auto":
+        cfg = TrainConfig(threads="auto", **common)
+        choice = choose_threads(None)
+        apply_threads(choice.threads)
+        seen.append(choice.reason)
     else:
-        cfg = TrainConfig(**common)
-        if side == "auto":
-            choice = choose_threads(None)
-            apply_threads(choice.threads)
-            seen.append(choice.reason)
+        cfg = TrainConfig(threads=torch.get_num_threads(), **common)
     rates = []
-    threads = [torch.get_num_threads()]
+    threads = []
     for ev in train(cfg):
-        if isinstance(ev, EpochEnd):
+        if isinstance(ev, Started):
+            threads.append(torch.get_num_threads())
+        elif isinstance(ev, EpochEnd):
             rates.append((ev.examples_per_sec, ev.seconds))
-            if side == "auto" and not engine_hook:
-                choice = choose_threads(None)
-                apply_threads(choice.threads)
-                seen.append(choice.reason)
+            if side == "auto":
+                apply_threads(choose_threads(None).threads)
             threads.append(torch.get_num_threads())
     measured = rates[1:]
     rate = len(measured) / sum(1 / r for r, _ in measured)
-    print(json.dumps({"side": side, "rate": rate, "threads": threads[:-1], "reasons": seen,
-                      "engine_hook": engine_hook}))
+    print(json.dumps({"side": side, "rate": rate, "threads": threads[:-1], "reasons": seen}))
 
 
 def run_side(side: str, epochs: int) -> dict:

@@ -10,10 +10,17 @@ from typer.testing import CliRunner
 
 from tui_lab.errors import ConfigError
 from tui_lab.threads import (
-    SAMPLE_SECONDS, CpuMonitor, CpuSample, SystemProbe, ThreadChoice, apply_threads, cgroup_cpu_quota,
-    choose_threads, decide, parse_threads,
+    SAMPLE_SECONDS,
+    CpuMonitor,
+    CpuSample,
+    SystemProbe,
+    ThreadChoice,
+    apply_threads,
+    cgroup_cpu_quota,
+    choose_threads,
+    decide,
+    parse_threads,
 )
-
 
 # --- parse ------------------------------------------------------------------------------------------
 
@@ -274,23 +281,30 @@ def test_cli_bad_threads_exit_2_with_one_line(command):
     assert r.output.strip().splitlines() == ["error: threads: must be auto or a whole number from 1 to 1024, got '0'"]
 
 
-def test_threads_field_passes_the_request_or_applies_it(torch_threads):
-    from dataclasses import dataclass as dc
+def test_threads_option_applies_now_and_returns_the_config_value(torch_threads):
+    from tui_lab.commands._common import threads_option
 
-    from tui_lab.commands._common import threads_field
-
-    @dc
-    class WithField:
-        threads: str | int = "auto"
-
-    @dc
-    class Without:
-        x: int = 0
-
-    assert threads_field(WithField, None) == {"threads": "auto"}
-    assert threads_field(WithField, 3) == {"threads": 3}
     torch.set_num_threads(2)
-    assert threads_field(Without, 1) == {} and torch.get_num_threads() == 1
+    assert threads_option("1") == 1 and torch.get_num_threads() == 1
+    assert threads_option("auto") == "auto" and 1 <= torch.get_num_threads() <= 1024
+    with pytest.raises(ConfigError, match="^threads: "):
+        threads_option("-3")
+
+
+@pytest.mark.parametrize("command", ["train", "compare"])
+def test_cli_threads_reach_the_run_config(command, torch_threads):
+
+    from tui_lab.cli import app
+    from tui_lab.runs import RunStore
+
+    args = [command, "--model", "softmax", "--epochs", "1", "--device", "cpu", "--threads", "1", "--json"]
+    if command == "compare":
+        args[1:1] = ["--optimizers", "sgd"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert torch.get_num_threads() == 1
+    runs = RunStore().list_runs()
+    assert runs and all(r.config["threads"] == 1 for r in runs)
 
 
 def test_doctor_shows_the_choice_and_why():

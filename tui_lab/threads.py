@@ -32,9 +32,10 @@ import math
 import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 from tui_lab.errors import ConfigError
 
@@ -156,6 +157,7 @@ def cgroup_cpu_quota(root: str | Path = "/") -> float | None:
     except OSError:
         lines = []
     limits: list[float] = []
+    names: tuple[str, ...]
     for line in lines:
         parts = line.split(":", 2)
         if len(parts) != 3:

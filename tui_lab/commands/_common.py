@@ -47,14 +47,12 @@ def print_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-def threads_field(config_cls: Any, requested: int | None) -> dict[str, Any]:
-    """`{"threads": ...}` for a run config that has the field (the engine then chooses at the start and
-    re-checks each epoch). For a config without it yet, choose and apply once here and return {}."""
-    from dataclasses import fields
+def threads_option(text: str) -> int | str:
+    """Parse `--threads N|auto` (ConfigError naming `threads` otherwise), apply the choice to torch now,
+    and return the config value ("auto" or N). The engine chooses again at its start and re-checks each
+    epoch; a choice made here first only saves it the first reading's short sample."""
+    from tui_lab.threads import apply_threads, choose_threads, parse_threads
 
-    if any(f.name == "threads" for f in fields(config_cls)):
-        return {"threads": "auto" if requested is None else requested}
-    from tui_lab.threads import apply_threads, choose_threads
-
+    requested = parse_threads(text)
     apply_threads(choose_threads(requested).threads)
-    return {}
+    return "auto" if requested is None else requested

@@ -147,11 +147,10 @@ def compare_command(
 
     with user_errors():
         from tui_lab.commands.train import _float, _int_list
-        from tui_lab.commands._common import threads_field
+        from tui_lab.commands._common import threads_option
         from tui_lab.compare import CompareConfig, compare, record_compare, settings_from_lists
-        from tui_lab.threads import parse_threads
 
-        requested_threads = parse_threads(threads)
+        threads_value = threads_option(threads)
         options: dict = {}
         if hidden is not None:
             options["hidden"] = _int_list("hidden", hidden)
@@ -165,7 +164,7 @@ def compare_command(
         config = CompareConfig(model=model, dataset=dataset, runs=settings, model_options=options, epochs=epochs,
                                batch_size=batch_size, seed=seed, device=device, data_dir=data_dir,
                                batched=modes[stacked.strip().lower()],
-                               **threads_field(CompareConfig, requested_threads))
+                               threads=threads_value)
         cancel = threading.Event()
         events = compare(config, cancel=cancel)
 

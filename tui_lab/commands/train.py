@@ -41,13 +41,12 @@ def train_command(
     as_json: bool = typer.Option(False, "--json", help="print one JSON object and nothing else"),
 ) -> None:
     """Train a model on a data set and record the run."""
-    from tui_lab.commands._common import threads_field
-    from tui_lab.threads import parse_threads
+    from tui_lab.commands._common import threads_option
     from tui_lab.training import TrainConfig, train
 
     options: dict = {}
     with user_errors():
-        requested_threads = parse_threads(threads)
+        threads_value = threads_option(threads)
         if hidden is not None:
             options["hidden"] = _int_list("hidden", hidden)
             if model.strip().lower() in ("rnn", "gru", "lstm"):
@@ -62,7 +61,7 @@ def train_command(
             model=model, dataset=dataset, optimizer=optimizer, lr=lr, epochs=epochs, batch_size=batch_size,
             device=device, seed=seed, weight_decay=weight_decay,
             momentum=None if momentum is None else _float("momentum", momentum),
-            amp=amp, data_dir=data_dir, model_options=options, **threads_field(TrainConfig, requested_threads),
+            amp=amp, data_dir=data_dir, model_options=options, threads=threads_value,
         ).validated()
         cancel = threading.Event()
         from tui_lab.runs import RunStore, record
