@@ -40,6 +40,7 @@ class DllabApp(App):
         Binding("f3", "train", "Train"),
         Binding("f4", "runs", "Runs"),
         Binding("f5", "devices", "Devices", show=False),
+        Binding("question_mark", "help", "Help", show=False),  # text inputs take `?` first
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -85,6 +86,19 @@ class DllabApp(App):
         if self.warm:
             self.import_torch()
         self.call_after_refresh(self._check_size)
+        self.screen_change_signal.subscribe(self, self._screen_changed)
+
+    def _screen_changed(self, screen: Screen) -> None:
+        """Every full screen but the catalog (whose title line says where you are) gets a breadcrumb."""
+        from tui_lab.ui.widgets.breadcrumb import Breadcrumb
+
+        if screen.is_modal or isinstance(screen, (CatalogScreen, TooSmallScreen)):
+            return
+        existing = screen.query(Breadcrumb)
+        if existing:
+            existing.first().update_trail()
+        else:
+            screen.mount(Breadcrumb(id="breadcrumb"))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="torch")
     def import_torch(self) -> None:
@@ -130,7 +144,20 @@ class DllabApp(App):
     # ------------------------------------------------------------------ routing
 
     def action_lessons(self) -> None:
-        self.switch_mode("lessons")
+        """F2: the catalog itself (not the last lesson or tool), the filter focused and its text selected,
+        so what the learner types next filters lessons and never reaches a tool's keys."""
+        if self.current_mode != "lessons":
+            self.switch_mode("lessons")
+        catalog = self.screen_stack[0] if self.screen_stack else None
+        if not isinstance(catalog, CatalogScreen):
+            return
+        stopped = [panel for screen in self.screen_stack[1:] for panel in screen.query("TrainPanel")
+                   if getattr(panel, "running", False)]
+        if self.screen is not catalog:
+            catalog.pop_until_active()  # a lesson's running training stops and is recorded as cancelled
+        if stopped:
+            self.notify("The lesson's run was stopped; it is in the history (F4).", title="Run stopped")
+        catalog.focus_filter()
 
     def action_train(self) -> None:
         self.switch_mode("train")
@@ -160,6 +187,8 @@ class DllabApp(App):
             return
         if self.current_mode != "lessons":
             self.switch_mode("lessons")
+        if len(self.screen_stack) > 1:  # from the palette: the new lesson replaces the old path
+            self.screen_stack[0].pop_until_active()
         self.push_screen(LessonScreen(lesson))
 
     def open_tool(self, tool: str, preset: dict | None = None) -> Screen | None:
@@ -174,6 +203,9 @@ class DllabApp(App):
         if screen is None:
             self.notify(f"The {tool} tool is coming soon.", title="Coming soon")
             return None
+        from tui_lab.ui.tools import tool_title
+
+        screen.crumb_name = tool_title(tool, article=False)
         self.push_screen(screen)
         return screen
 

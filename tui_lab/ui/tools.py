@@ -26,6 +26,20 @@ TOOL_SCREENS: dict[str, tuple[str, str]] = {
 
 TOOLS = tuple(TOOL_SCREENS)
 
+# tool name -> what the learner calls it (lesson side panel, breadcrumb, command palette)
+TOOL_TITLES: dict[str, str] = {
+    "train": "the training screen", "conv": "the convolution stepper", "pool": "the pooling stepper",
+    "transposed": "the transposed-convolution stepper", "shapes": "the shape tracer",
+    "compare": "the optimizer race", "landscape": "the loss landscape", "playground": "the playground",
+    "snippets": "the code cells", "devices": "the device list",
+}
+
+
+def tool_title(tool: str, article: bool = True) -> str:
+    """`the convolution stepper` (or `convolution stepper`); the tool's own name when unknown."""
+    title = TOOL_TITLES.get(tool, tool)
+    return title if article else title.removeprefix("the ")
+
 
 def tool_available(tool: str) -> bool:
     """True when the tool's screen module exists (without importing it)."""

@@ -1,21 +1,25 @@
 """The lesson catalog: lessons grouped by section, filtered as you type, done ones ticked.
 
 The filter box keeps the focus (type to filter, Up/Down to move, Enter to open), so every other key
-is a function or control key. Broken lesson files are listed under "Broken lessons" with the file
-and field that is wrong; the rest of the catalog still works.
+is a function or control key (and `?`, help, while the filter is empty). Lessons whose title matches
+come before those that match only by section or summary. Broken lesson files are listed under
+"Broken lessons" with the file and field that is wrong; the rest of the catalog still works.
 """
 
 from __future__ import annotations
+
+import re
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_lab.ui.messages import TorchReady
+from tui_lab.ui.widgets.footer import Footer
 
 BROKEN_SECTION = "Broken lessons"
 
@@ -24,6 +28,45 @@ def matches(query: str, *fields: str) -> bool:
     """Every word of the query appears in one of the fields (case-insensitive)."""
     text = " ".join(fields).lower()
     return all(word in text for word in query.lower().split())
+
+
+# how much a query word counts where it is found: at the start of a word / inside a word
+_FIELD_WEIGHTS = (("title", 8.0, 4.0), ("id", 3.0, 1.5), ("tool", 3.0, 1.5), ("section", 2.0, 1.0),
+                  ("summary", 1.0, 0.5))
+
+
+def _word_score(word: str, text: str, start: float, inside: float) -> float:
+    at = text.find(word)
+    if at < 0:
+        return 0.0
+    words = re.finditer(r"[a-z0-9]+", text)
+    return start if any(m.group().startswith(word) for m in words) else inside
+
+
+def match_score(query: str, lesson) -> float | None:
+    """How well a lesson matches the filter: None when a word is nowhere; else title matches count most
+    (at the start of a word more than inside one: `race` is the optimizer race, not "traced"), then
+    the id and tool, the section, the summary; the whole query in the title adds a bonus."""
+    words = query.lower().split()
+    if not words:
+        return 0.0
+    fields = {name: str(getattr(lesson, name, "") or "").lower() for name, _, _ in _FIELD_WEIGHTS}
+    total = 0.0
+    for word in words:
+        best = max(_word_score(word, fields[name], start, inside) for name, start, inside in _FIELD_WEIGHTS)
+        if best == 0.0:
+            return None
+        total += best
+    if len(words) > 1 and " ".join(words) in fields["title"]:
+        total += 4.0
+    return total
+
+
+def rank_lessons(query: str, lessons) -> list:
+    """The lessons that match, best first (curriculum order among equals and for an empty query)."""
+    scored = [(match_score(query, lesson), i, lesson) for i, lesson in enumerate(lessons)]
+    return [lesson for score, i, lesson in sorted((t for t in scored if t[0] is not None),
+                                                  key=lambda t: (-t[0], t[1]))]
 
 
 class CatalogScreen(Screen):
@@ -59,6 +102,12 @@ class CatalogScreen(Screen):
         self.rebuild(keep=True)
         self.query_one("#catalog-filter", Input).focus()
 
+    def focus_filter(self) -> None:
+        """Focus the filter with its text selected: typing replaces the old query."""
+        box = self.query_one("#catalog-filter", Input)
+        box.focus()
+        box.select_all()
+
     def _refresh_done(self) -> None:
         try:
             self.done = self.app.store.done_lessons()
@@ -72,8 +121,8 @@ class CatalogScreen(Screen):
         option_list = self.query_one("#catalog-list", OptionList)
         previous = option_list.highlighted_option.id if keep and option_list.highlighted_option else None
         query = self.query_one("#catalog-filter", Input).value
-        lessons = [lesson for lesson in self.app.lessons
-                   if matches(query, lesson.title, lesson.section, lesson.id, lesson.tool, lesson.summary)]
+        # best match first: its section comes first and its row is highlighted, so Enter opens it
+        lessons = rank_lessons(query, self.app.lessons)
         sections: dict[str, list] = {}
         for lesson in lessons:
             sections.setdefault(lesson.section, []).append(lesson)
@@ -118,6 +167,10 @@ class CatalogScreen(Screen):
         self._show_detail()
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        if event.value == "?":  # `?` as the whole query is the help key; inside a query it is text
+            event.input.value = ""
+            self.app.action_help()
+            return
         self.rebuild()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:

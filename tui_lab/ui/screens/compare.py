@@ -20,10 +20,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from tui_lab.errors import DllabError
+from tui_lab.ui.widgets.footer import Footer
 from tui_lab.ui.widgets.loss_plot import COLORS, CurvePlot
 
 REDRAW_SECONDS = 0.1
@@ -132,7 +133,13 @@ class CompareScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="race")
     def race_worker(self, form: dict[str, str], cancel: threading.Event) -> None:
-        from tui_lab.compare import CompareConfig, compare, new_group_id, record_compare, settings_from_lists
+        from tui_lab.compare import (
+            CompareConfig,
+            compare,
+            new_group_id,
+            record_compare,
+            settings_from_lists,
+        )
         from tui_lab.optimizers import parse_lr
         from tui_lab.runs import RunStore
 

@@ -17,10 +17,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.geometry import Region
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui_lab import conv_steps as cs
 from tui_lab.errors import DllabError
+from tui_lab.ui.widgets.footer import Footer
 from tui_lab.ui.widgets.matrix_grid import MatrixGrid
 
 SPEEDS = (1, 2, 4, 8, 16, 32)  # steps per second

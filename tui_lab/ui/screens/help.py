@@ -10,7 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from tui_lab.ui.widgets.footer import Footer
 
 # (title, module, class): the screens whose bindings are listed, in the order a learner meets them
 SCREENS: tuple[tuple[str, str, str], ...] = (
@@ -22,12 +24,36 @@ SCREENS: tuple[tuple[str, str, str], ...] = (
     ("Run curves", "tui_lab.ui.screens.run_detail", "RunDetailScreen"),
     ("Devices", "tui_lab.ui.screens.devices", "DevicesScreen"),
 )
-EXTRA = (("Everywhere", "ctrl+p", "Command palette: every action and lesson by name"),
-         ("Everywhere", "tab / shift+tab", "Move the focus"))
+EXTRA = (("Everywhere", "Ctrl+P", "Command palette: every action, tool and lesson by name"),
+         ("Everywhere", "Tab / Shift+Tab", "Move the focus"))
+
+
+_NAMED_KEYS = {"escape": "Esc", "enter": "Enter", "space": "Space", "tab": "Tab", "backspace": "Backspace",
+               "delete": "Del", "home": "Home", "end": "End", "pageup": "PgUp", "pagedown": "PgDn",
+               "up": "↑", "down": "↓", "left": "←", "right": "→", "plus": "+", "minus": "-"}
+
+
+def one_key(key: str) -> str:
+    """A key as the learner types it: `]` not `right_square_bracket`, `Ctrl+S`, `F1`, `Esc`."""
+    from textual.keys import key_to_character
+
+    *modifiers, base = key.strip().split("+") if key.strip() != "+" else ["+"]
+    char = key_to_character(base) if len(base) > 1 else base
+    if base in _NAMED_KEYS:
+        shown = _NAMED_KEYS[base]
+    elif char is not None and len(char) == 1 and char.isprintable():
+        shown = char
+    elif base.startswith("f") and base[1:].isdigit():
+        shown = base.upper()
+    else:
+        shown = base.replace("_", " ")
+    if modifiers and len(shown) == 1:
+        shown = shown.upper()  # Ctrl+S, as menus write it
+    return "".join(f"{m.title()}+" for m in modifiers) + shown
 
 
 def key_label(key: str) -> str:
-    return " / ".join(k.strip().replace("ctrl+", "Ctrl+").replace("shift+", "Shift+") for k in key.split(","))
+    return " / ".join(one_key(k) for k in key.split(","))
 
 
 def tool_screens() -> list[tuple[str, str, str]]:
@@ -68,7 +94,7 @@ class HelpScreen(ModalScreen):
     HelpScreen #help-box { width: 76; max-width: 100%; height: 1fr; max-height: 36;
                            border: round $primary; background: $surface; padding: 0 1; }
     """
-    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_edge=False, pad_edge=False)

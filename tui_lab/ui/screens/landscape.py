@@ -20,10 +20,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui_lab import landscapes as ls
 from tui_lab.errors import DllabError
+from tui_lab.ui.widgets.footer import Footer
 
 SPEEDS = (2, 4, 8, 16, 32, 64)  # steps per second
 FUNCTIONS = tuple(ls.LANDSCAPES)
@@ -209,7 +210,9 @@ class LandscapeScreen(Screen):
 
     def _status_text(self, run: ls.LandscapeRun, land: ls.Landscape) -> Text:
         if 0 <= self.rule_index < len(run.trajectories):
-            from tui_lab.teaching_optimizers import UPDATE_RULES  # torch is loaded by now
+            from tui_lab.teaching_optimizers import (
+                UPDATE_RULES,  # torch is loaded by now
+            )
 
             k = self.rule_index
             name = run.trajectories[k].optimizer

@@ -14,15 +14,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Markdown, Static
+from textual.widgets import Button, Markdown, Static
 
-TOOL_NAMES = {
-    "train": "the training screen", "conv": "the convolution stepper", "pool": "the pooling stepper",
-    "transposed": "the transposed-convolution stepper", "shapes": "the shape tracer",
-    "compare": "the optimizer race", "landscape": "the loss landscape", "playground": "the playground",
-    "snippets": "the code cells", "devices": "the device list",
-}
-
+from tui_lab.ui.tools import tool_title
+from tui_lab.ui.widgets.footer import Footer
 
 EMBED_WIDTH = 120  # from this width a train lesson shows the train tool beside its text
 
@@ -49,6 +44,18 @@ class LessonScreen(Screen):
         self.embeds_train = lesson.tool == "train"
         if self.embeds_train:
             self.add_class("-embeds-train")
+        # the breakpoint class from the first frame on (Textual sets it only after the first resize,
+        # so the screen drew two columns and then reflowed)
+        try:
+            width = self.app.size.width
+        except Exception:
+            width = 0
+        self.add_class("-wide" if width >= EMBED_WIDTH else "-narrow")
+
+    def crumb(self) -> str:
+        from tui_lab.ui.widgets.breadcrumb import SEPARATOR
+
+        return f"{self.lesson.section}{SEPARATOR}{self.lesson.title}"
 
     @property
     def train_panel(self):
@@ -72,8 +79,7 @@ class LessonScreen(Screen):
             with Vertical(id="lesson-side"):
                 yield Static(Text.assemble((lesson.title, "bold"), "\n", (lesson.section, "dim")), id="lesson-title")
                 yield Static("", id="lesson-done")
-                what = TOOL_NAMES.get(lesson.tool, lesson.tool)
-                yield Static(f"Tool: {lesson.tool} — {what}" + ("" if available else " (coming soon)"), id="lesson-tool")
+                yield Static(f"Tool: {tool_title(lesson.tool)}" + ("" if available else " (coming soon)"), id="lesson-tool")
                 preset = ", ".join(f"{k}={json.dumps(v)}" for k, v in lesson.preset.items()) or "defaults"
                 yield Static(Text(f"Preset: {preset}", style="dim"), id="lesson-preset")
                 yield Button(f"Open {lesson.tool} ⏎", id="lesson-open", variant="primary", compact=True)

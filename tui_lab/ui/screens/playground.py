@@ -17,11 +17,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui_lab import playground as pg
 from tui_lab.errors import DllabError
 from tui_lab.ui.widgets.decision_map import CLASS_COLOURS, DecisionMap
+from tui_lab.ui.widgets.footer import Footer
 
 MIN_COLS, MIN_ROWS = 8, 8  # pixels; the map is as large as the terminal allows (46 x 40 at 80x24)
 REPORT_EVERY = 10  # steps between frames

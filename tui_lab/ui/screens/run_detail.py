@@ -11,9 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui_lab.ui.widgets.epoch_table import EpochTable
+from tui_lab.ui.widgets.footer import Footer
 from tui_lab.ui.widgets.loss_plot import CurvePlot
 
 

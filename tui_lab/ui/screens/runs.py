@@ -13,7 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
+
+from tui_lab.ui.widgets.footer import Footer
 
 STATUS_STYLES = {"finished": "green", "running": "cyan", "cancelled": "yellow", "interrupted": "magenta",
                  "diverged": "red", "failed": "red"}

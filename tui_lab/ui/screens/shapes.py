@@ -17,10 +17,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from tui_lab.errors import DllabError
+from tui_lab.ui.widgets.footer import Footer
 
 SHRINK_STYLE = "bold yellow"
 FAILED_STYLE = "bold red"

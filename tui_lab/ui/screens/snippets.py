@@ -16,10 +16,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static, TextArea
+from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from tui_lab.lessons import Cell, CellResult
+from tui_lab.ui.widgets.footer import Footer
 
 
 def cells_from_preset(preset: dict[str, Any], lessons: list | None = None) -> tuple[str, tuple[Cell, ...], str | None]:

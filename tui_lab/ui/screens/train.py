@@ -20,12 +20,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Select, Static
+from textual.widgets import Button, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
 from tui_lab.errors import ConfigError
 from tui_lab.ui.messages import RunConfigError, RunEvent, StepsPending
 from tui_lab.ui.widgets.epoch_log import EpochLog
+from tui_lab.ui.widgets.footer import Footer
 from tui_lab.ui.widgets.loss_plot import CurvePlot
 from tui_lab.ui.widgets.train_form import FIELDS, TrainForm
 
