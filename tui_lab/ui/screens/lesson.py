@@ -80,9 +80,9 @@ class LessonScreen(Screen):
                 yield Static(Text.assemble((lesson.title, "bold"), "\n", (lesson.section, "dim")), id="lesson-title")
                 yield Static("", id="lesson-done")
                 yield Static(f"Tool: {tool_title(lesson.tool)}" + ("" if available else " (coming soon)"), id="lesson-tool")
+                yield Button(f"Open {lesson.tool} ⏎", id="lesson-open", variant="primary", compact=True)
                 preset = ", ".join(f"{k}={json.dumps(v)}" for k, v in lesson.preset.items()) or "defaults"
                 yield Static(Text(f"Preset: {preset}", style="dim"), id="lesson-preset")
-                yield Button(f"Open {lesson.tool} ⏎", id="lesson-open", variant="primary", compact=True)
             if self.embeds_train:
                 from tui_lab.ui.screens.train import TrainPanel
 
