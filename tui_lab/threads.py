@@ -282,8 +282,10 @@ def choose_threads(requested: int | None, monitor: CpuMonitor | None = None) -> 
 
 
 def apply_threads(n: int) -> bool:
-    """Set torch's intra-op threads to `n` (process-wide) if it differs; True when it changed.
-    Inter-op threads are left alone: torch allows setting them only before any parallel work."""
+    """Set torch's intra-op threads to `n` if it differs; True when it changed. Call it in the thread
+    that runs the training step (inside the job's generator does that): with torch's OpenMP backend the
+    count is per thread once a thread has done parallel work, so a set in one thread does not reach
+    another that already has. Inter-op threads are left alone: torch allows them only before any work."""
     import torch
 
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
