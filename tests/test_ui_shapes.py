@@ -22,7 +22,7 @@ async def settle(pilot) -> None:
         screen = pilot.app.screen
         if not isinstance(screen, ShapesScreen):
             break
-        if screen.is_mounted and screen._seq > 0 and not screen.tracing:
+        if screen.is_mounted and not screen.tracing and (screen.result is not None or screen.error_text):
             break
     await pilot.pause()
     await pilot.pause()
@@ -213,10 +213,22 @@ async def test_a_slow_old_trace_does_not_overwrite_a_newer_one():
         await settle(pilot)
         screen = app.screen
         assert screen.query_one("#shapes-input", Input).placeholder == "1x28x28"  # the default shown
-        before = text_of(screen, "#shapes-title")
-        screen._latest(screen._seq - 1, screen._show_error, "stale")
+        import threading
+
+        release = threading.Event()
+
+        def slow_old_trace():
+            release.wait(5)
+            return "stale"  # would crash _apply if it were not dropped
+
+        screen.run_job("trace", slow_old_trace)
+        screen._start_trace()  # a newer trace of the same job supersedes it
+        await settle(pilot)
+        release.set()
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        assert text_of(screen, "#shapes-title") == before
+        assert screen.error_text is None and screen.result.rows
+        assert "error" not in text_of(screen, "#shapes-title")
 
 
 @sync

@@ -123,9 +123,18 @@ class DllabApp(App):
         self.torch_error = message.error
         if message.error:
             self.notify(f"torch could not be imported: {message.error}", severity="error", timeout=10)
-        for stack in self._screen_stacks.values():  # tell every live screen, in every mode
-            for screen in stack:
-                screen.post_message(TorchReady(message.error))
+        for screen in self.live_screens():  # tell every live screen, in every mode
+            screen.post_message(TorchReady(message.error))
+
+    def live_screens(self) -> list[Screen]:
+        """Every screen on every mode's stack (a mode not entered yet has none)."""
+        screens: list[Screen] = []
+        for mode in self.MODES:
+            try:
+                screens.extend(self.get_screen_stack(mode))
+            except KeyError:
+                continue
+        return screens
 
     # ------------------------------------------------------------------ minimum size
 
@@ -223,8 +232,7 @@ class DllabApp(App):
 
         from tui_lab.ui.screens.train import TrainPanel
 
-        training = [panel for stack in self._screen_stacks.values() for screen in stack
-                    for panel in screen.query(TrainPanel) if panel.running]
+        training = [panel for screen in self.live_screens() for panel in screen.query(TrainPanel) if panel.running]
         for panel in training:
             panel.action_stop()
         deadline = time.monotonic() + 2.0

@@ -1,14 +1,13 @@
 """Every custom Textual message of the app, each a small dataclass with a one-line docstring.
 
-Training events from the core (`tui_lab.training`) are plain frozen dataclasses; the train screen's
-worker wraps them into these messages. Steps can arrive far faster than a terminal can redraw, so
-the worker queues them and posts `StepsPending`, which coalesces (`can_replace`) into the newest one.
+Events of core jobs (training, races, traces) reach screens through `tui_lab.ui.jobs.JobUpdate`,
+which coalesces (`can_replace`) so that steps arriving faster than a terminal can redraw never flood
+it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from textual.message import Message
 
@@ -20,22 +19,11 @@ class TorchReady(Message, bubble=False):  # the app forwards it to each screen: 
     error: str | None = None
 
 
-@dataclass
-class RunEvent(Message):
-    """One low-rate training event (Started, EpochEnd, or a final one) for the run `run_id`."""
+@dataclass(frozen=True)
+class RunCreated:
+    """A train job's first event (not a message): the run store's id of the run it records."""
 
-    run_id: int | None
-    event: Any
-
-
-@dataclass
-class StepsPending(Message):
-    """New Step events wait in the screen's queue; a burst collapses into one message."""
-
-    run_id: int | None
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, StepsPending) and message.run_id == self.run_id
+    run_id: int
 
 
 @dataclass

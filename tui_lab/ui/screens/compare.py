@@ -9,22 +9,20 @@ with `record_compare`; the worker only queues events, and a timer redraws at mos
 from __future__ import annotations
 
 import math
-import threading
-from collections import deque
 from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
-from textual.worker import Worker, WorkerState
 
+from tui_lab.control import RunControl
 from tui_lab.errors import DllabError
 from tui_lab.ui.widgets.footer import Footer
+from tui_lab.ui.jobs import JobRunner
 from tui_lab.ui.widgets.loss_plot import COLORS, CurvePlot
 
 REDRAW_SECONDS = 0.1
@@ -55,7 +53,7 @@ def _loss(x: float | None) -> str:
     return "—" if x is None or not math.isfinite(x) else f"{x:.4f}"
 
 
-class CompareScreen(Screen):
+class CompareScreen(JobRunner, Screen):
     """Race optimizers on real training and compare their curves and final numbers."""
 
     CSS_PATH = "compare.tcss"
@@ -69,8 +67,7 @@ class CompareScreen(Screen):
     def __init__(self, preset: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.preset = {**DEFAULTS, **dict(preset or {})}
-        self.cancel = threading.Event()
-        self.pending: deque = deque()  # race events from the worker, drained on the UI thread
+        self.control = RunControl()  # stops the current race
         self.running = False
         self.view = "loss"  # or "acc"
         self.names: list[str] = []
@@ -104,7 +101,7 @@ class CompareScreen(Screen):
             self.action_start()
 
     def on_unmount(self) -> None:
-        self.cancel.set()  # leaving the screen stops its race
+        self.control.cancel()  # leaving the screen stops its race
 
     # ------------------------------------------------------------------ starting and stopping
 
@@ -116,30 +113,23 @@ class CompareScreen(Screen):
             return
         form = self._read_form()
         self.running = True
-        self.cancel = threading.Event()
-        self.pending.clear()
+        self.control = control = RunControl()
         self.names, self.curves, self.epochs, self.status_of, self.initial = [], [], [], [], []
         self.final, self.group, self.global_step, self.steps_total = None, None, 0, 0
         for field in FIELDS:
             self.query_one(f"#cmp-{field}", Input).disabled = True
         self._status("starting (loading torch and the data)…", "yellow")
         self.timer.resume()
-        self.race_worker(form, self.cancel)
+        self.run_job("race", lambda: self._race_job(form, control))
 
     def action_stop(self) -> None:
-        if self.running and not self.cancel.is_set():
-            self.cancel.set()
+        if self.running and not self.control.cancelled:
+            self.control.cancel()
             self._status("stopping…", "yellow")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="race")
-    def race_worker(self, form: dict[str, str], cancel: threading.Event) -> None:
-        from tui_lab.compare import (
-            CompareConfig,
-            compare,
-            new_group_id,
-            record_compare,
-            settings_from_lists,
-        )
+    def _race_job(self, form: dict[str, str], control: RunControl):
+        """The race's events, recorded as one group in the run store (runs in the worker)."""
+        from tui_lab.compare import CompareConfig, compare, new_group_id, record_compare, settings_from_lists
         from tui_lab.optimizers import parse_lr
         from tui_lab.runs import RunStore
 
@@ -151,25 +141,22 @@ class CompareScreen(Screen):
                                    runs=settings_from_lists(names, lrs, p.get("momentum"), p.get("weight_decay", 0.0)),
                                    batch_size=p.get("batch_size", 64), seed=p.get("seed", 0),
                                    device=p.get("device", "auto"), model_options=dict(p.get("model_options", {})))
-            events = compare(config, cancel=cancel)
+            events = compare(config, control)
         except DllabError as exc:
-            self.pending.append(exc)
+            yield exc
             return
         group = new_group_id()
-        self.pending.append(("group", group))
+        yield ("group", group)
         store = getattr(self.app, "store", None) or RunStore()
-        for event in record_compare(store, events, group):
-            self.pending.append(event)
+        yield from record_compare(store, events, group)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A crash in the worker must not kill the app; a finished worker leaves its last events queued."""
-        if event.worker.group != "race":
-            return
-        if event.state == WorkerState.ERROR:
-            self.pending.append(RuntimeError(f"{type(event.worker.error).__name__}: {event.worker.error}"))
-        if event.state in (WorkerState.ERROR, WorkerState.SUCCESS, WorkerState.CANCELLED):
-            self._drain()
-            self._stopped()
+    def job_failed(self, job: str, message: str) -> None:
+        """A crash in the worker must not kill the app: it is said in the status line."""
+        self.last_job_error = message
+        self._status(f"the race crashed: {message}", "red")
+
+    def job_done(self, job: str) -> None:
+        self._stopped()
 
     def _stopped(self) -> None:
         self.running = False
@@ -181,58 +168,53 @@ class CompareScreen(Screen):
     # ------------------------------------------------------------------ events from the worker
 
     def _tick(self) -> None:
-        self._drain()
         if self.dirty:
             self._redraw()
 
-    def _drain(self) -> None:
+    def job_event(self, job: str, ev: Any) -> None:
         from tui_lab import compare as c
         from tui_lab import training as t
 
-        while self.pending:
-            ev = self.pending.popleft()
-            self.dirty = True
-            if isinstance(ev, tuple) and ev[0] == "group":
-                self.group = ev[1]
-            elif isinstance(ev, DllabError):
-                self._status(f"not started: {ev}", "red")
-            elif isinstance(ev, Exception):
-                self._status(f"the race crashed: {ev}", "red")
-            elif isinstance(ev, c.CompareStarted):
-                k = len(ev.runs)
-                self.names = [f"{r['optimizer']} {r['lr']:g}" for r in ev.runs]
-                self.curves = [([], []) for _ in range(k)]
-                self.epochs = [[] for _ in range(k)]
-                self.status_of = ["running"] * k
-                self.initial = [None] * k
-                self.steps_total = ev.steps_per_epoch * ev.runs[0]["epochs"]
-                stacked = " · stacked" if ev.batched else ""
-                self._status(f"{ev.runs[0]['model']} on {ev.runs[0]['dataset']} · {ev.device}{stacked} · "
-                             f"{ev.params:,} parameters each · group {self.group}")
-            elif isinstance(ev, c.InitialLoss):
-                self.initial[ev.run] = ev.loss
-                self.curves[ev.run][0].insert(0, 0)
-                self.curves[ev.run][1].insert(0, ev.loss)
-            elif isinstance(ev, t.Step):
-                self.curves[ev.run][0].append(ev.global_step)
-                self.curves[ev.run][1].append(ev.loss)
-                self.global_step = max(self.global_step, ev.global_step)
-            elif isinstance(ev, t.EpochEnd):
-                self.epochs[ev.run].append(ev)
-            elif isinstance(ev, t.Diverged):
-                self.status_of[ev.run] = "diverged"
-                self.notify(f"{self.names[ev.run]}: {ev.message}", title="Diverged", severity="warning", timeout=6)
-            elif isinstance(ev, t.Failed):
-                self.status_of[ev.run] = "failed"
-                self.notify(f"{self.names[ev.run]}: {ev.message}", title="Run failed", severity="error", timeout=8)
-            elif isinstance(ev, c.CompareFailed):
-                self._status(f"the race could not start: {ev.message} ({ev.hint})", "red")
-            elif isinstance(ev, (c.CompareFinished, c.CompareCancelled)):
-                self.final = ev
-                self.status_of = [r.status for r in ev.results]
-                word = "finished" if isinstance(ev, c.CompareFinished) else "stopped"
-                self._status(f"race {word} in {ev.seconds:.1f}s · saved as group {self.group} (see Runs)",
-                             "green" if word == "finished" else "yellow")
+        self.dirty = True
+        if isinstance(ev, tuple) and ev[0] == "group":
+            self.group = ev[1]
+        elif isinstance(ev, DllabError):
+            self._status(f"not started: {ev}", "red")
+        elif isinstance(ev, c.CompareStarted):
+            k = len(ev.runs)
+            self.names = [f"{r['optimizer']} {r['lr']:g}" for r in ev.runs]
+            self.curves = [([], []) for _ in range(k)]
+            self.epochs = [[] for _ in range(k)]
+            self.status_of = ["running"] * k
+            self.initial = [None] * k
+            self.steps_total = ev.steps_per_epoch * ev.runs[0]["epochs"]
+            stacked = " · stacked" if ev.batched else ""
+            self._status(f"{ev.runs[0]['model']} on {ev.runs[0]['dataset']} · {ev.device}{stacked} · "
+                         f"{ev.params:,} parameters each · group {self.group}")
+        elif isinstance(ev, c.InitialLoss):
+            self.initial[ev.run] = ev.loss
+            self.curves[ev.run][0].insert(0, 0)
+            self.curves[ev.run][1].insert(0, ev.loss)
+        elif isinstance(ev, t.Step):
+            self.curves[ev.run][0].append(ev.global_step)
+            self.curves[ev.run][1].append(ev.loss)
+            self.global_step = max(self.global_step, ev.global_step)
+        elif isinstance(ev, t.EpochEnd):
+            self.epochs[ev.run].append(ev)
+        elif isinstance(ev, t.Diverged):
+            self.status_of[ev.run] = "diverged"
+            self.notify(f"{self.names[ev.run]}: {ev.message}", title="Diverged", severity="warning", timeout=6)
+        elif isinstance(ev, t.Failed):
+            self.status_of[ev.run] = "failed"
+            self.notify(f"{self.names[ev.run]}: {ev.message}", title="Run failed", severity="error", timeout=8)
+        elif isinstance(ev, c.CompareFailed):
+            self._status(f"the race could not start: {ev.message} ({ev.hint})", "red")
+        elif isinstance(ev, (c.CompareFinished, c.CompareCancelled)):
+            self.final = ev
+            self.status_of = [r.status for r in ev.results]
+            word = "finished" if isinstance(ev, c.CompareFinished) else "stopped"
+            self._status(f"race {word} in {ev.seconds:.1f}s · saved as group {self.group} (see Runs)",
+                         "green" if word == "finished" else "yellow")
 
     # ------------------------------------------------------------------ drawing
 

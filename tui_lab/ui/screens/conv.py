@@ -11,7 +11,6 @@ from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical
@@ -22,6 +21,7 @@ from textual.widgets import Static
 from tui_lab import conv_steps as cs
 from tui_lab.errors import DllabError
 from tui_lab.ui.widgets.footer import Footer
+from tui_lab.ui.jobs import JobRunner
 from tui_lab.ui.widgets.matrix_grid import MatrixGrid
 
 SPEEDS = (1, 2, 4, 8, 16, 32)  # steps per second
@@ -30,7 +30,7 @@ PENDING = "·"
 KEYS_HELP = "←→ step ␣ play +- speed m mode n preset p/P pad s/S stride d/D dil k/K c/o"
 
 
-class ConvScreen(Screen):
+class ConvScreen(JobRunner, Screen):
     """Step through a convolution, pooling or transposed convolution frame by frame."""
 
     CSS_PATH = "conv.tcss"
@@ -99,20 +99,23 @@ class ConvScreen(Screen):
         self._timer = self.set_interval(1 / SPEEDS[self.speed_i], self._tick, pause=True)
         self._load(dict(self.preset))
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
     def _load(self, preset: dict[str, Any]) -> None:
         # A digit input loads scikit-learn the first time: keep that off the UI thread.
         step = preset.pop("step", 0)
-        try:
-            config = cs.build_config(preset)
-            result = cs.compute(config)
-        except DllabError as exc:
-            self.app.call_from_thread(self._show_error, str(exc))
-            return
-        self._loaded = config
-        self.app.call_from_thread(self._apply, config, result, step)
 
-    def _show_error(self, message: str) -> None:
+        def job() -> tuple[cs.Config, cs.Result, int]:
+            config = cs.build_config(preset)
+            return config, cs.compute(config), step
+
+        self.run_job("frames", job)
+
+    def job_event(self, job: str, event: Any) -> None:
+        config, result, step = event
+        self._loaded = config
+        self._apply(config, result, step)
+
+    def job_failed(self, job: str, message: str) -> None:
+        self.last_job_error = message
         self._set_text("#conv-title", Text(f"error: {message}", style="bold"))
 
     def _apply(self, config: cs.Config, result: cs.Result, step: int = 0) -> None:
@@ -169,7 +172,7 @@ class ConvScreen(Screen):
         chan = f" ch {ch}" if cfg.input_shape[0] > 1 else ""
         label = "input+pad" if any(cfg.padding) else "input"
         self._set_title("#conv-input-box", f"{label}{chan} {len(plane)}x{len(plane[0])}")
-        self._scroll_to(grid, "#conv-input-box", frame.window)
+        self._scroll_cells_into_view(grid, "#conv-input-box", frame.window)
 
         kh, kw = cfg.kernel_size
         kgrid = self.query_one("#conv-kernel", MatrixGrid)
@@ -196,7 +199,7 @@ class ConvScreen(Screen):
         ogrid.show(ocells, omarks, width)
         ochan = f" ch {o}" if len(result.output) > 1 else ""
         self._set_title("#conv-output-box", f"output{ochan} {oh}x{ow}")
-        self._scroll_to(ogrid, "#conv-output-box", [frame.out_index[1:]])
+        self._scroll_cells_into_view(ogrid, "#conv-output-box", [frame.out_index[1:]])
 
     def _input_cells(self, result: cs.Result, ch: int) -> tuple[list[list[str]], dict]:
         """Formatted padded-input cells and padding marks, cached per result and channel."""
@@ -235,7 +238,7 @@ class ConvScreen(Screen):
         grid.show([[cs.fmt(v) for v in row] for row in x], marks)
         chan = f" ch {c}" if cfg.input_shape[0] > 1 else ""
         self._set_title("#conv-input-box", f"input{chan} {len(x)}x{len(x[0])}")
-        self._scroll_to(grid, "#conv-input-box", [(i0, j0)])
+        self._scroll_cells_into_view(grid, "#conv-input-box", [(i0, j0)])
 
         kernel = cfg.kernel[c][o]
         self.query_one("#conv-kernel", MatrixGrid).show([[cs.fmt(v) for v in row] for row in kernel])
@@ -260,7 +263,7 @@ class ConvScreen(Screen):
         oh, ow = result.output_shape[1:]
         crop = f" → {oh}x{ow}" if any(cfg.padding) else ""
         self._set_title("#conv-output-box", f"output {len(plane)}x{len(plane[0])}{crop}")
-        self._scroll_to(ogrid, "#conv-output-box", frame.window)
+        self._scroll_cells_into_view(ogrid, "#conv-output-box", frame.window)
 
     def _set_text(self, selector: str, value: Any) -> None:
         """Update a Static only when its content changes: a step then repaints just what moved."""
@@ -273,7 +276,7 @@ class ConvScreen(Screen):
             self._texts[selector] = title
             self.query_one(selector).border_title = title
 
-    def _scroll_to(self, grid: MatrixGrid, box_id: str, cells: Any) -> None:
+    def _scroll_cells_into_view(self, grid: MatrixGrid, box_id: str, cells: Any) -> None:
         cells = list(cells)
         if not cells:
             return

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.table import Table
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -14,12 +13,14 @@ from textual.widgets import Static
 
 from tui_lab.ui.widgets.footer import Footer
 
+from tui_lab.ui.jobs import JobRunner
+
 
 def gib(n: int | None) -> str:
     return "" if n is None else f"{n / 1024**3:.1f} GiB"
 
 
-class DevicesScreen(Screen):
+class DevicesScreen(JobRunner, Screen):
     """Lists devices with names and memory; R refreshes (free memory changes while training)."""
 
     DEFAULT_CSS = """
@@ -40,16 +41,20 @@ class DevicesScreen(Screen):
     def on_mount(self) -> None:
         self.action_refresh()
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
     def action_refresh(self) -> None:
-        try:
+        def job():
             from tui_lab.devices import list_devices
 
-            devices = list_devices()
-        except Exception as exc:
-            self.app.call_from_thread(self._show_error, f"{type(exc).__name__}: {exc}")
-            return
-        self.app.call_from_thread(self._show, devices)
+            return list_devices()
+
+        self.run_job("devices", job)
+
+    def job_event(self, job: str, event) -> None:
+        self._show(event)
+
+    def job_failed(self, job: str, message: str) -> None:
+        self.last_job_error = message
+        self._show_error(message)
 
     def _show(self, devices) -> None:
         table = Table(box=None, expand=True)

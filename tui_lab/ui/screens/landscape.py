@@ -14,7 +14,6 @@ from typing import Any
 
 from rich.style import Style
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -23,8 +22,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui_lab import landscapes as ls
-from tui_lab.errors import DllabError
 from tui_lab.ui.widgets.footer import Footer
+from tui_lab.ui.jobs import JobRunner
 
 SPEEDS = (2, 4, 8, 16, 32, 64)  # steps per second
 FUNCTIONS = tuple(ls.LANDSCAPES)
@@ -109,7 +108,7 @@ class LandscapeCanvas(Widget):
         return text
 
 
-class LandscapeScreen(Screen):
+class LandscapeScreen(JobRunner, Screen):
     """Watch optimizers descend a 2-D function; step, play, change the function or the rates."""
 
     CSS_PATH = "landscape.tcss"
@@ -166,18 +165,21 @@ class LandscapeScreen(Screen):
         self._timer = self.set_interval(1 / SPEEDS[self.speed_i], self._tick, pause=True)
         self._compute()
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
     def _compute(self) -> None:
         # torch loads on first use: keep it off the UI thread
-        try:
-            run = ls.run_landscape(self.function, self.optimizers, self.lrs, self.steps, self.start,
-                                   momentum=self.momentum, engine=self.engine)
-        except DllabError as exc:
-            self.app.call_from_thread(self._show_error, str(exc))
-            return
-        self.app.call_from_thread(self._apply, run)
+        function, optimizers, lrs, steps, start = self.function, self.optimizers, self.lrs, self.steps, self.start
+        momentum, engine = self.momentum, self.engine
+        self.run_job("paths", lambda: ls.run_landscape(function, optimizers, lrs, steps, start,
+                                                       momentum=momentum, engine=engine))
+
+    def job_event(self, job: str, event: Any) -> None:
+        self._apply(event)
+
+    def job_failed(self, job: str, message: str) -> None:
+        self._show_error(message)
 
     def _show_error(self, message: str) -> None:
+        self.last_job_error = message
         self.error = message
         self.run = None
         self.query_one("#ls-title", Static).update(Text(f"error: {message}", style="bold red"))

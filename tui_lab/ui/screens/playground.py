@@ -12,7 +12,6 @@ from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -21,6 +20,7 @@ from textual.widgets import Static
 
 from tui_lab import playground as pg
 from tui_lab.errors import DllabError
+from tui_lab.ui.jobs import JobRunner
 from tui_lab.ui.widgets.decision_map import CLASS_COLOURS, DecisionMap
 from tui_lab.ui.widgets.footer import Footer
 
@@ -42,7 +42,7 @@ ACTIVATION_NOTES = {
 }
 
 
-class PlaygroundScreen(Screen):
+class PlaygroundScreen(JobRunner, Screen):
     """Train a small MLP on 2-D points and watch its decision boundary."""
 
     CSS_PATH = "playground.tcss"
@@ -134,57 +134,36 @@ class PlaygroundScreen(Screen):
             self.session = None
         self.training = train
         self._draw_stats()
-        self._work(self.config, self.session, train, cancel)
+        config, session, size = self.config, self.session, lambda: self.map_size
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="playground")
-    def _work(self, config: pg.PlaygroundConfig, session: pg.Playground | None, train: bool,
-              cancel: threading.Event) -> None:
-        try:
+        def job():
+            nonlocal session
             if session is None:
                 session = pg.Playground(config)  # loads the data (scikit-learn) the first time
-                self._post(self._set_session, session, cancel)
+                yield session
             if not train:
-                self._post(self._show, session.frame(*self.map_size), cancel)
+                yield session.frame(*self.map_size)
                 return
-            for frame in session.run(cancel=cancel, every=REPORT_EVERY, min_interval=self.FRAME_INTERVAL,
-                                     size=lambda: self.map_size):
-                self._post(self._show, frame, cancel)
-        except DllabError as exc:
-            self._post(self._show_error, str(exc), cancel)
-        except Exception as exc:  # a bug or a torch failure: say so on screen, keep the app alive
-            self._post(self._show_error, f"{type(exc).__name__}: {exc}", cancel)
-        finally:
-            self._post(self._finished, cancel)
+            yield from session.run(cancel=cancel, every=REPORT_EVERY, min_interval=self.FRAME_INTERVAL, size=size)
 
-    def _post(self, callback, *args) -> None:
-        if args[-1].is_set():
-            return  # superseded: drop quietly
-        try:
-            self.app.call_from_thread(callback, *args)
-        except RuntimeError:  # the app is closing
-            args[-1].set()
+        self.run_job("playground", job)
 
-    def _set_session(self, session: pg.Playground, cancel: threading.Event) -> None:
-        if cancel is self._cancel:
-            self.session = session
-
-    def _show(self, frame: pg.PlaygroundFrame, cancel: threading.Event) -> None:
-        if cancel is not self._cancel:
+    def job_event(self, job: str, event) -> None:
+        if isinstance(event, pg.Playground):
+            self.session = event
             return
-        self.frame = frame
-        self.query_one("#pg-map", DecisionMap).show(frame)
+        self.frame = event
+        self.query_one("#pg-map", DecisionMap).show(event)
         self._draw_stats()
         self._draw_note()
 
-    def _show_error(self, message: str, cancel: threading.Event) -> None:
-        if cancel is self._cancel:
-            self.error = message
-            self._draw_title()
+    def job_failed(self, job: str, message: str) -> None:
+        self.last_job_error = self.error = message
+        self._draw_title()
 
-    def _finished(self, cancel: threading.Event) -> None:
-        if cancel is self._cancel:
-            self.training = False
-            self._draw_stats()
+    def job_done(self, job: str) -> None:
+        self.training = False
+        self._draw_stats()
 
     # ------------------------------------------------------------------ drawing
 

@@ -12,16 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static
-from textual.worker import Worker, WorkerState
 
-from tui_lab.errors import DllabError
 from tui_lab.ui.widgets.footer import Footer
+
+from tui_lab.ui.jobs import JobRunner
 
 SHRINK_STYLE = "bold yellow"
 FAILED_STYLE = "bold red"
@@ -37,7 +37,7 @@ def _count(n: int) -> str:
     return f"{n:,}" if n < 1_000_000 else format_count(n)
 
 
-class ShapesScreen(Screen):
+class ShapesScreen(JobRunner, Screen):
     """Trace a model: shapes, parameters, MACs and receptive field per layer."""
 
     CSS_PATH = "shapes.tcss"
@@ -63,7 +63,6 @@ class ShapesScreen(Screen):
         self.error_text: str | None = None
         self._visible: list[int] = []
         self._compared = False
-        self._seq = 0
         self.tracing = False  # a trace is running (tests and the title wait on it)
 
     # ------------------------------------------------------------------ layout
@@ -111,35 +110,30 @@ class ShapesScreen(Screen):
     def _start_trace(self) -> None:
         model, shape, dataset = self._form()
         self.query_one("#shapes-title", Static).update(Text(f"tracing {model}…", style="dim"))
-        self._seq += 1
         self.tracing = True
-        self._trace(self._seq, model, shape, dataset)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
-    def _trace(self, seq: int, model: str, shape: str, dataset: str) -> None:
-        # torch and the model are built here, off the UI thread; a thread cannot be interrupted, so a
-        # slow trace that finishes after a newer one started is dropped by its sequence number
-        try:
+        def job():
+            # torch and the model are built here, off the UI thread; a trace that finishes after a
+            # newer one started is dropped by the job runner
             from tui_lab.shapes import trace
 
-            result = trace(model, shape or None, dataset)
-        except DllabError as exc:
-            self.app.call_from_thread(self._latest, seq, self._show_error, str(exc))
-            return
-        self.app.call_from_thread(self._latest, seq, self._apply, result)
+            return trace(model, shape or None, dataset)
 
-    def _latest(self, seq: int, callback, *args) -> None:
-        if seq == self._seq:
+        self.run_job("trace", job)
+
+    def job_event(self, job: str, event) -> None:
+        if job == "trace":
+            self._apply(event)
+        else:
+            self._show_compare(event)
+
+    def job_done(self, job: str) -> None:
+        if job == "trace":
             self.tracing = False
-            callback(*args)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+    def job_failed(self, job: str, message: str) -> None:
         # a bug in a traced model's code or in ours: say so and keep the screen alive
-        if event.state == WorkerState.ERROR:
-            if event.worker.name == "_trace":
-                self.tracing = False
-            error = event.worker.error
-            self._show_error(f"{type(error).__name__}: {error}")
+        self._show_error(message)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -148,7 +142,7 @@ class ShapesScreen(Screen):
         self._start_trace()
 
     def _show_error(self, message: str) -> None:
-        self.error_text = message
+        self.last_job_error = self.error_text = message
         self.query_one("#shapes-title", Static).update(Text(f"error: {message}", style=FAILED_STYLE))
         self.notify(message, title="cannot trace", severity="error")
 
@@ -188,18 +182,13 @@ class ShapesScreen(Screen):
         if model.lower() not in [m.lower() for m in specs]:
             specs.insert(0, model)
         self.query_one("#shapes-detail", Static).update(Text("comparing " + ", ".join(specs) + "…", style="dim"))
-        self._compare(specs, shape, dataset)
 
-    @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
-    def _compare(self, specs: list[str], shape: str, dataset: str) -> None:
-        try:
+        def job():
             from tui_lab.shapes import compare
 
-            rows = compare(specs, shape or None, dataset)
-        except DllabError as exc:
-            self.app.call_from_thread(self._show_error, str(exc))
-            return
-        self.app.call_from_thread(self._show_compare, rows)
+            return compare(specs, shape or None, dataset)
+
+        self.run_job("compare", job)
 
     def _show_compare(self, rows) -> None:
         from tui_lab.shapes import format_shape, seed_count, seed_macs

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical
@@ -21,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from tui_lab.lessons import Cell, CellResult
 from tui_lab.ui.widgets.footer import Footer
+from tui_lab.ui.jobs import JobRunner
 
 
 def cells_from_preset(preset: dict[str, Any], lessons: list | None = None) -> tuple[str, tuple[Cell, ...], str | None]:
@@ -74,7 +74,7 @@ def _run_safely(code: str) -> CellResult:
         return CellResult("", f"{type(exc).__name__}: {exc}")
 
 
-class SnippetsScreen(Screen):
+class SnippetsScreen(JobRunner, Screen):
     """Pick a cell, edit it, run it (Ctrl+R, or all with Ctrl+T) and compare with the lesson's output."""
 
     CSS_PATH = "snippets.tcss"
@@ -268,17 +268,28 @@ class SnippetsScreen(Screen):
         self._show_result(self.current)
         self._run_all(list(enumerate(self.codes)))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="snippets")
     def _run(self, index: int, code: str) -> None:
-        self.app.call_from_thread(self._finished, index, code, _run_safely(code))
+        self.run_job("cells", lambda: iter([(index, code, _run_safely(code), None)]))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="snippets")
     def _run_all(self, jobs: list[tuple[int, str]]) -> None:
-        for position, (index, code) in enumerate(jobs):
-            result = _run_safely(code)
-            following = jobs[position + 1][0] if position + 1 < len(jobs) else None
-            self.app.call_from_thread(self._finished, index, code, result, following)
-        self.app.call_from_thread(self._all_finished)
+        def job():
+            for position, (index, code) in enumerate(jobs):
+                following = jobs[position + 1][0] if position + 1 < len(jobs) else None
+                yield index, code, _run_safely(code), following
+            yield "all"
+
+        self.run_job("cells", job)
+
+    def job_event(self, job: str, event) -> None:
+        if event == "all":
+            self._all_finished()
+        else:
+            self._finished(*event)
+
+    def job_failed(self, job: str, message: str) -> None:
+        self.last_job_error = message
+        self.running = None
+        self.query_one("#snippets-status", Static).update(Text(f"error: {message}", style="red"))
 
     def _finished(self, index: int, code: str, result: CellResult, following: int | None = None) -> None:
         self.running = following

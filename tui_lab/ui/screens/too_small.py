@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Center, Middle
 from textual.screen import ModalScreen
 from textual.widgets import Static
 

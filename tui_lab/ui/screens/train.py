@@ -1,30 +1,30 @@
 """The training screen: a form, Start/Stop, live loss and accuracy plots, an epoch table.
 
 `TrainScreen(preset={"model": "lenet", "dataset": "digits", ...})` (keys: model, dataset, optimizer,
-lr, epochs, batch_size, device). The run goes through `tui_lab.training.train` in a thread worker and
-is recorded with `tui_lab.runs.record`; events come back as messages. Steps are queued and announced
-with a coalescing `StepsPending`, and the plots redraw on a timer at most ten times a second, so a
-fast GPU never floods the terminal. Nothing here trains or computes a metric; it only shows events.
+lr, epochs, batch_size, device). The run goes through `tui_lab.training.train` as a job
+(`tui_lab.ui.jobs`: a thread worker whose events come back as coalescing messages), steered by a
+`RunControl` and recorded with `tui_lab.runs.record`; the plots redraw on a timer at most ten times a
+second, so a fast GPU never floods the terminal. Nothing here trains or computes a metric; it only
+shows events.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import deque
 from typing import Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Select, Static
-from textual.worker import Worker, WorkerState
+from textual.reactive import reactive
 
+from tui_lab.control import RunControl
 from tui_lab.errors import ConfigError
-from tui_lab.ui.messages import RunConfigError, RunEvent, StepsPending
+from tui_lab.ui.jobs import JobRunner
+from tui_lab.ui.messages import RunConfigError, RunCreated
 from tui_lab.ui.widgets.epoch_log import EpochLog
 from tui_lab.ui.widgets.footer import Footer
 from tui_lab.ui.widgets.loss_plot import CurvePlot
@@ -53,16 +53,15 @@ def human_bytes(n: int | None) -> str:
     return ""
 
 
-class TrainPanel(Vertical):
+class TrainPanel(JobRunner, Vertical):
     """The form, Start/Stop, plots and epoch log: the train tool, inside TrainScreen or beside a lesson."""
+
+    running: reactive[bool] = reactive(False, init=False)  # a training is under way: drives the buttons
 
     def __init__(self, preset: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.preset = {**DEFAULTS, **dict(preset or {})}
-        self.cancel = threading.Event()
-        self.pending: deque = deque()  # Step events from the worker, drained by the UI thread
-        self.steps_announced = False  # a StepsPending is on its way to the UI thread
-        self.running = False
+        self.control = RunControl()  # cancel / pause / live hyperparameters of the current run
         self.ready = False  # choices loaded (torch imported)
         self.run_id: int | None = None
         self.valid_config = None
@@ -97,24 +96,22 @@ class TrainPanel(Vertical):
         self.load_choices()
 
     def on_unmount(self) -> None:
-        self.cancel.set()  # a screen that goes away stops its run
+        self.control.cancel()  # a screen that goes away stops its run
 
     # ------------------------------------------------------------------ choices (needs torch)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="choices")
     def load_choices(self) -> None:
         """Import the registries (torch) and list the devices off the UI thread."""
-        try:
+
+        def job():
             from tui_lab.data import DATASETS
             from tui_lab.devices import list_devices
             from tui_lab.models import MODELS
             from tui_lab.optimizers import OPTIMIZERS
 
-            devices = list_devices()
-        except Exception as exc:
-            self.app.call_from_thread(self._status, f"cannot load the training engine: {exc}", "red")
-            return
-        self.app.call_from_thread(self._fill_choices, MODELS, DATASETS, OPTIMIZERS, devices)
+            return MODELS, DATASETS, OPTIMIZERS, list_devices()
+
+        self.run_job("choices", job)
 
     def _fill_choices(self, models, datasets, optimizers, devices) -> None:
         form = self.query_one(TrainForm)
@@ -182,6 +179,10 @@ class TrainPanel(Vertical):
         self._sync_buttons()
         return self.valid_config is not None
 
+    def watch_running(self, running: bool) -> None:
+        if self.is_mounted:
+            self._sync_buttons()
+
     def _sync_buttons(self) -> None:
         self.query_one("#train-start", Button).disabled = self.running or self.valid_config is None
         self.query_one("#train-stop", Button).disabled = not self.running
@@ -198,9 +199,7 @@ class TrainPanel(Vertical):
         if self.running or not self.validate():
             return
         config = self.valid_config
-        self.cancel = threading.Event()
-        self.pending.clear()
-        self.steps_announced = False
+        self.control = control = RunControl()
         self.steps = ([], [])
         self.epochs = []
         self.epochs_drawn = -1
@@ -214,64 +213,68 @@ class TrainPanel(Vertical):
         self._status(f"preparing {config.model} on {config.dataset}…")
         self._redraw_plots()
         self._schedule_tick(first=True)
-        self.train_worker(config, self.cancel)
+        self.run_job("train", lambda: self._train_job(config, control))
 
     def action_stop(self) -> None:
-        if self.running and not self.cancel.is_set():
-            self.cancel.set()
+        if self.running and not self.control.cancelled:
+            self.control.cancel()
             self._status("stopping…", "yellow")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="train")
-    def train_worker(self, config, cancel: threading.Event) -> None:
-        """Run the engine and post its events; a Step goes to the queue, the rest as messages."""
+    def _train_job(self, config, control: RunControl):
+        """The engine's events, recorded in the run store as they go by (runs in the worker)."""
         from tui_lab.runs import RunStore, record
-        from tui_lab.training import Step, train
+        from tui_lab.training import train
 
         try:
-            events = train(config, cancel=cancel)
-        except ConfigError as exc:
-            self.post_message(RunConfigError(exc.field, exc.message))
+            events = train(config, control)
+        except ConfigError as exc:  # the form shows it beside the field
+            yield exc
             return
         store = getattr(self.app, "store", None) or RunStore()
         run_id = store.create_run(config.to_dict())
-        pending, post = self.pending, self.post_message
-        for event in record(store, run_id, events):
-            if isinstance(event, Step):
-                pending.append(event)
-                if not self.steps_announced:  # one wake-up of the UI thread in flight at a time
-                    self.steps_announced = True
-                    post(StepsPending(run_id))
-            else:
-                post(RunEvent(run_id, event))
+        yield RunCreated(run_id)
+        yield from record(store, run_id, events)
 
     # ------------------------------------------------------------------ events from the worker
 
-    def on_steps_pending(self, message: StepsPending) -> None:
-        self.steps_announced = False  # before draining: a step queued from now on posts again
-        xs, ys = self.steps
-        while self.pending:
-            step = self.pending.popleft()
-            xs.append(step.global_step)
-            ys.append(step.loss)
-            self.last_step = step
-        self.dirty = True
-
-    def on_run_event(self, message: RunEvent) -> None:
+    def job_event(self, job: str, event: Any) -> None:
         from tui_lab import training as t
 
-        event = message.event
-        self.run_id = message.run_id
-        if isinstance(event, t.Started):
+        if job == "choices":
+            self._fill_choices(*event)
+        elif isinstance(event, t.Step):
+            self.steps[0].append(event.global_step)
+            self.steps[1].append(event.loss)
+            self.last_step = event
+            self.dirty = True
+        elif isinstance(event, RunCreated):
+            self.run_id = event.run_id
+        elif isinstance(event, ConfigError):
+            self.on_run_config_error(RunConfigError(event.field, event.message))
+        elif isinstance(event, t.Started):
             self.steps_per_epoch = event.steps_per_epoch
-            self._status(f"run #{message.run_id} on {event.device}: {event.params:,} parameters, "
+            self._status(f"run #{self.run_id} on {event.device}: {event.params:,} parameters, "
                          f"{event.train_size:,} training examples")
         elif isinstance(event, t.EpochEnd):
-            self.on_steps_pending(StepsPending(message.run_id))
             self.epochs.append(event)  # the table and plots pick it up at the next redraw
             self.dirty = True
         elif isinstance(event, t.FINAL_EVENTS):
-            self.on_steps_pending(StepsPending(message.run_id))
             self._finish(event)
+
+    def job_failed(self, job: str, message: str) -> None:
+        """A crash in the worker (not a training failure, those are events) must not kill the app."""
+        self.last_job_error = message
+        if job == "choices":
+            self._status(f"cannot load the training engine: {message}", "red")
+            return
+        if self.running:
+            self._stopped()
+        self._status(f"the run crashed: {message}", "red")
+        self.notify(message, title="Run crashed", severity="error", timeout=10)
+
+    def job_done(self, job: str) -> None:
+        if job == "train" and self.running:  # the stream ended without a final event
+            self._stopped()
 
     def on_run_config_error(self, message: RunConfigError) -> None:
         self._stopped()
@@ -306,14 +309,6 @@ class TrainPanel(Vertical):
         self._redraw_plots()
         self.query_one(TrainForm).set_locked(False)
         self.validate()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A crash in the worker (not a training failure, those are events) must not kill the app."""
-        if event.worker.group == "train" and event.state == WorkerState.ERROR and self.running:
-            error = event.worker.error
-            self._stopped()
-            self._status(f"the run crashed: {type(error).__name__}: {error}", "red")
-            self.notify(f"{type(error).__name__}: {error}", title="Run crashed", severity="error", timeout=10)
 
     # ------------------------------------------------------------------ drawing
 

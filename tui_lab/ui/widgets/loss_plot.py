@@ -167,7 +167,7 @@ class CurvePlot(PlotextPlot):
         plot_height = height - 1  # the legend line
         if self.xlabel:
             plt.xlabel(self.xlabel)
-        for i, name, xs, ys in visible:
+        for i, _name, xs, ys in visible:
             marker = "braille" if len(xs) > 1 else "dot"
             plt.plot(xs, ys, color=COLORS[i % len(COLORS)], marker=marker)
         all_x = [x for _, _, xs, _ in visible for x in xs]
