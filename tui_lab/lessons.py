@@ -540,6 +540,73 @@ def find_lesson(lesson_id: str, directory: Path | None = None) -> Lesson | None:
     return next((lesson for lesson in lessons if lesson.id == lesson_id), None)
 
 
+# ---------------------------------------------------------------------------------------- train presets
+
+# The keys a train preset may set: TrainConfig's own, plus the model options written flat or nested.
+TRAIN_PRESET_KEYS = ("model", "dataset", "optimizer", "lr", "epochs", "batch_size", "seed", "weight_decay",
+                     "momentum", "device", "model_options")
+MODEL_OPTION_KEYS = ("hidden", "activation", "dropout", "batch_norm")
+
+
+def train_config_kwargs(values: dict[str, Any], where: str = "preset") -> dict[str, Any]:
+    """TrainConfig keyword arguments for a train preset; ConfigError names a key that is not a setting."""
+    from tui_lab.errors import ConfigError
+
+    kwargs: dict[str, Any] = {}
+    options = dict(values.get("model_options") or {})
+    for key, value in values.items():
+        if key in MODEL_OPTION_KEYS:
+            options[key] = value
+        elif key in TRAIN_PRESET_KEYS:
+            if key != "model_options":
+                kwargs[key] = value
+        else:
+            raise ConfigError(f"{where}.{key}", "is not a train setting; allowed: "
+                                                + ", ".join(TRAIN_PRESET_KEYS + MODEL_OPTION_KEYS))
+    if options:
+        kwargs["model_options"] = options
+    return kwargs
+
+
+def outcome_problems(spec: dict[str, Any], epochs: list[dict[str, Any]], status: str) -> list[str]:
+    """What a run missed of a `[target]` or a named preset's `expect`; [] when it meets all of it.
+
+    `epochs` are the run's epoch rows (train_loss, val_loss, val_acc), `status` how it ended. A target
+    (no `status` key) also needs the run to have finished; `expect` may ask for "diverged".
+    """
+    problems: list[str] = []
+    wanted = spec.get("status", "finished")
+    if status != wanted:
+        problems.append(f"status: the run {status}, expected {wanted}")
+        if status != "finished" or not epochs:
+            return problems
+    if not epochs:
+        return problems + ["no epoch finished"]
+    first, last = epochs[0], epochs[-1]
+
+    def num(row: dict[str, Any], key: str) -> float:
+        value = row.get(key)
+        return math.nan if value is None else float(value)
+
+    drop = num(first, "train_loss") / num(last, "train_loss") if num(last, "train_loss") > 0 else math.inf
+    tests = {
+        "val_acc": (num(last, "val_acc"), lambda x, t: x >= t, ">="),
+        "val_acc_below": (num(last, "val_acc"), lambda x, t: x < t, "<"),
+        "loss_drop": (drop, lambda x, t: x >= t, ">="),
+        "loss_drop_below": (drop, lambda x, t: x < t, "<"),
+        "val_loss_below": (num(last, "val_loss"), lambda x, t: x < t, "<"),
+        "val_loss_above": (num(last, "val_loss"), lambda x, t: x > t, ">"),
+    }
+    for key, threshold in spec.items():
+        if key == "status":
+            continue
+        value, ok, op = tests[key]
+        if not ok(value, threshold):
+            name = key.removesuffix("_below").removesuffix("_above")
+            problems.append(f"{key}: {name} is {value:.4g}, expected {op} {threshold:g}")
+    return problems
+
+
 # ---------------------------------------------------------------------------------------- judging
 
 DEFAULT_RTOL = 1e-6  # a number exercise without `tolerance`: equal up to this relative error
