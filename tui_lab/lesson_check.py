@@ -1,6 +1,6 @@
 """Check lessons in processes of their own: `python -m tui_lab.lesson_check LESSON.md RESULTS TIMEOUT`.
 
-`run_isolated` (used by `tui_lab.lessons.check_all`, hence `dllab lessons --check`) starts one such
+`check_all` (hence `dllab lessons --check`) runs `run_isolated`, which starts one such
 process per lesson, in a new session (its own process group) and an empty temporary directory, with
 its stdout and stderr going to files. The child runs the lesson's cells and exercise checks and
 reports, one JSON line per event, into the RESULTS file: {"start": [kind, n]} before each item,
@@ -20,6 +20,7 @@ The child imports nothing from the directory `dllab` was started in: it runs wit
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -30,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui_lab.lessons import CheckReport, load_lessons
+
 POLL_SECONDS = 0.05
 
 
@@ -37,7 +40,7 @@ POLL_SECONDS = 0.05
 
 
 def _child(lesson_path: str, results_path: str, timeout: float) -> int:
-    from tui_lab.lessons import CellFailure, LessonError, check_lesson, read_lesson
+    from tui_lab.lessons import CellFailure, ExerciseFailure, LessonError, check_lesson, read_lesson
 
     with open(results_path, "a", encoding="utf-8") as out:
 
@@ -54,7 +57,7 @@ def _child(lesson_path: str, results_path: str, timeout: float) -> int:
                 if isinstance(f, CellFailure):
                     emit({"failure": {"kind": "cell", "n": f.index, "expected": f.expected, "output": f.output,
                                       "error": f.error}})
-                else:
+                elif isinstance(f, ExerciseFailure):
                     emit({"failure": {"kind": "exercise", "n": f.number, "answer": f.answer, "output": f.output,
                                       "error": f.error}})
         emit({"done": True})
@@ -223,6 +226,37 @@ def run_isolated(lessons: list, timeout: float, jobs: int = 1, startup: float = 
             _kill_group(job.proc)
             job.proc.wait()
     return out
+
+
+# How long a lesson's process may take to start (import torch) before its first cell, on a busy machine.
+STARTUP_SECONDS = 60.0
+KILL_GRACE_SECONDS = 1.0  # a cell gets `timeout` plus this before its process group is killed
+
+
+def check_all(directory: Path | None = None, timeout: float = 60, jobs: int | None = None) -> CheckReport:
+    """Load and check every lesson, each in a fresh process of its own (see the module's docstring).
+
+    A process that runs a cell past `timeout` (even one holding the GIL) is killed with its whole
+    process group; one that ends before reporting every item (os._exit, a crash) counts as failed.
+    Whatever the cells print goes nowhere near this process's stdout. Lessons run `jobs` at a time
+    (default: the CPU count, at most 4); the report is in lesson order whatever finishes first.
+    """
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
+    lessons, errors = load_lessons(directory)
+    if jobs is None:
+        jobs = max(1, min(4, os.cpu_count() or 1))
+    per_lesson = run_isolated(lessons, timeout=timeout, jobs=jobs,
+                              startup=STARTUP_SECONDS, grace=KILL_GRACE_SECONDS)
+    failures = [failure for lesson in lessons for failure in per_lesson[lesson.id]]
+    return CheckReport(
+        lessons=len(lessons),
+        cells=sum(len(lesson.cells) for lesson in lessons),
+        checked_cells=sum(1 for lesson in lessons for cell in lesson.cells if cell.checked),
+        failures=tuple(failures),
+        errors=tuple(errors),
+        exercises=sum(len(lesson.exercises) for lesson in lessons),
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover - run as a child by run_isolated

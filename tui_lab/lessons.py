@@ -682,7 +682,8 @@ def judge(exercise: Exercise, typed: str) -> Verdict:
     if not given:
         return Verdict(False, "type your prediction first", understood=False)
     if exercise.kind == "number":
-        x, want = parse_number(given), parse_number(exercise.answer)
+        x, parsed = parse_number(given), parse_number(exercise.answer)
+        want = math.nan if parsed is None else parsed  # the loader made sure the answer is a number
         if x is None:
             return Verdict(False, f"not a number: {given[:40]!r} (e.g. 0.5, 1e-3, 3/4)", understood=False)
         tol = exercise.tolerance if exercise.tolerance is not None else DEFAULT_RTOL * max(1.0, abs(want))
@@ -853,38 +854,3 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.failures and not self.errors
-
-
-# How long a lesson's process may take to start (import torch) before its first cell, on a busy machine.
-STARTUP_SECONDS = 60.0
-KILL_GRACE_SECONDS = 1.0  # a cell gets `timeout` plus this before its process group is killed
-
-
-def check_all(directory: Path | None = None, timeout: float = 60, jobs: int | None = None) -> CheckReport:
-    """Load and check every lesson, each in a fresh process of its own (see `tui_lab.lesson_check`).
-
-    A process that runs a cell past `timeout` (even one holding the GIL) is killed with its whole
-    process group; one that ends before reporting every item (os._exit, a crash) counts as failed.
-    Whatever the cells print goes nowhere near this process's stdout. Lessons run `jobs` at a time
-    (default: the CPU count, at most 4); the report is in lesson order whatever finishes first.
-    """
-    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
-        raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
-    lessons, errors = load_lessons(directory)
-    if jobs is None:
-        import os
-
-        jobs = max(1, min(4, os.cpu_count() or 1))
-    from tui_lab.lesson_check import run_isolated
-
-    per_lesson = run_isolated(lessons, timeout=timeout, jobs=jobs,
-                              startup=STARTUP_SECONDS, grace=KILL_GRACE_SECONDS)
-    failures = [failure for lesson in lessons for failure in per_lesson[lesson.id]]
-    return CheckReport(
-        lessons=len(lessons),
-        cells=sum(len(lesson.cells) for lesson in lessons),
-        checked_cells=sum(1 for lesson in lessons for cell in lesson.cells if cell.checked),
-        failures=tuple(failures),
-        errors=tuple(errors),
-        exercises=sum(len(lesson.exercises) for lesson in lessons),
-    )

@@ -91,7 +91,7 @@ def _print_table(lessons, errors) -> None:
 def _check(directory: Optional[Path], as_json: bool, timeout: float, jobs: Optional[int]) -> None:
     import sys
 
-    from tui_lab.lessons import check_all
+    from tui_lab.lesson_check import check_all
 
     report = check_all(directory, timeout=timeout, jobs=jobs)
     problems = [str(error) for error in report.errors] + [str(failure) for failure in report.failures]
