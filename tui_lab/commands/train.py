@@ -5,6 +5,7 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 diverged, 130 cancelled (Ctrl-C
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Optional
 
@@ -20,6 +21,7 @@ def register(app: typer.Typer) -> None:
 
 
 def train_command(
+    ctx: typer.Context,
     model: str = typer.Option("lenet", "--model", "-m", help="model name (see `dllab models`)"),
     dataset: str = typer.Option("digits", "--dataset", "-d", help="data set name (see `dllab datasets`)"),
     optimizer: str = typer.Option("adam", "--optimizer", "-o", help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw"),
@@ -39,8 +41,20 @@ def train_command(
     threads: str = typer.Option("auto", "--threads", help="torch CPU threads: auto (from the free CPUs, re-checked each "
                                 "epoch; see `dllab doctor`) or a whole number"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object and nothing else"),
+    lesson: Optional[str] = typer.Option(None, "--lesson", help="run this lesson's train preset (see `dllab lessons`); "
+                                         "other flags override it"),
+    preset_name: Optional[str] = typer.Option(None, "--preset", help="with --lesson: one of the lesson's named presets"),
 ) -> None:
-    """Train a model on a data set and record the run."""
+    """Train a model on a data set and record the run (or a lesson's preset: --lesson ID [--preset NAME])."""
+    target: dict = {}
+    if lesson is not None or preset_name is not None:
+        values, target = _lesson_preset(ctx, lesson, preset_name)
+        model, dataset, optimizer = values.get("model", model), values.get("dataset", dataset), values.get("optimizer", optimizer)
+        lr, epochs, batch_size = values.get("lr", lr), values.get("epochs", epochs), values.get("batch_size", batch_size)
+        seed, device, weight_decay = values.get("seed", seed), values.get("device", device), values.get("weight_decay", weight_decay)
+        momentum, hidden = values.get("momentum", momentum), values.get("hidden", hidden)
+        activation, dropout = values.get("activation", activation), values.get("dropout", dropout)
+        batch_norm = bool(values.get("batch_norm", batch_norm))
     from tui_lab.commands._common import threads_option
     from tui_lab.training import TrainConfig, train
 
@@ -83,11 +97,62 @@ def train_command(
         if as_json:
             print_json({"run_id": run_id, "status": "cancelled", "device": None, "epochs": []})
         raise fail("cancelled (Ctrl-C); the run so far is kept in the history", EXIT_CANCELLED) from None
-    if as_json:
+    if target:
+        outcome = _target_outcome(target, result)
+        if as_json:
+            print_json({**result.to_json(), "lesson": {"id": lesson, "preset": preset_name or "default", **outcome}})
+        else:
+            verdict = "reached" if outcome["reached"] else "missed: " + "; ".join(outcome["problems"])
+            sys.stderr.write(f"lesson {lesson} ({preset_name or 'preset'}): target {_spec_text(target)} {verdict}\n")
+    elif as_json:
         print_json(result.to_json())
     code = {"finished": 0, "diverged": EXIT_DIVERGED, "cancelled": EXIT_CANCELLED}.get(result.status, EXIT_FAILED)
     if code:
         raise fail(result.message or result.status, code)
+
+
+def _lesson_preset(ctx: typer.Context, lesson_id: Optional[str], name: Optional[str]) -> tuple[dict, dict]:
+    """The lesson's train preset as option texts, minus what the command line gives; and its target."""
+    from tui_lab.lessons import find_lesson, lessons_dir, train_config_kwargs
+
+    if lesson_id is None:
+        raise fail("preset: --preset names one of a lesson's presets; give the lesson with --lesson ID")
+    found = find_lesson(lesson_id.strip())
+    if found is None:
+        raise fail(f"lesson: no lesson {lesson_id[:80]!r} in {lessons_dir()} (see `dllab lessons`)")
+    if found.tool != "train":
+        raise fail(f"lesson: {found.id} opens the {found.tool} tool, not train; its preset is not a training run")
+    if name not in (None, "default") and name not in found.presets:
+        names = ", ".join(["default", *found.presets])
+        raise fail(f"preset: {found.id} has no preset {name[:80]!r}; it has: {names}")
+    raw = found.preset_named(name)
+    with user_errors():
+        flat = train_config_kwargs(raw, where=f"{found.path.name}: preset")
+    flat.update(flat.pop("model_options", {}))
+    spec = found.target if name in (None, "default") else found.presets[name].expect
+    # typer may bundle its own click: compare the source's name, not the enum
+    given = {p for p in flat if getattr(ctx.get_parameter_source(p), "name", "DEFAULT") != "DEFAULT"}
+    values: dict = {}
+    for key, value in flat.items():
+        if key in given:
+            continue  # the command line wins
+        if key == "hidden":
+            value = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        values[key] = value if isinstance(value, (bool, str)) else str(value)
+    return values, spec
+
+
+def _spec_text(spec: dict) -> str:
+    ops = {"val_acc": ">=", "loss_drop": ">=", "val_acc_below": "<", "loss_drop_below": "<", "val_loss_below": "<",
+           "val_loss_above": ">", "status": "="}
+    return ", ".join(f"{k.removesuffix('_below').removesuffix('_above')} {ops[k]} {v}" for k, v in spec.items())
+
+
+def _target_outcome(spec: dict, result) -> dict:
+    from tui_lab.lessons import outcome_problems
+
+    problems = outcome_problems(spec, result.epochs, result.status)
+    return {"target": dict(spec), "reached": not problems, "problems": problems}
 
 
 def _int_list(field: str, text: str) -> list[int]:
