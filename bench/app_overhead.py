@@ -49,7 +49,7 @@ def train_seconds(store, run_id: int) -> float:
 
 
 def headless(args, store) -> float:
-    from tui_lab.runs import record
+    from tui_lab.recording import record
     from tui_lab.training import train
 
     cfg = config(args)

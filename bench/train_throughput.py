@@ -20,7 +20,7 @@ from tui_lab.data import load_dataset
 from tui_lab.devices import resolve_device
 from tui_lab.models import build_model
 from tui_lab.optimizers import loss_for_task, make_optimizer
-from tui_lab.training import EpochEnd, Finished, TrainConfig, train
+from tui_lab.training import EpochEnd, TrainConfig, train
 
 
 def sync(device: str) -> None:

@@ -8,10 +8,11 @@ import pytest
 import torch
 
 from tui_lab.compare import (
-    CompareCancelled, CompareConfig, CompareFinished, CompareStarted, InitialLoss, RunSetting, compare, record_compare,
+    CompareCancelled, CompareConfig, CompareFinished, CompareStarted, InitialLoss, RunSetting, compare,
     settings_from_lists,
 )
 from tui_lab.errors import ConfigError
+from tui_lab.recording import record_compare
 from tui_lab.training import Diverged as RunDiverged
 from tui_lab.training import EpochEnd as RunEpoch
 from tui_lab.training import Step as RunStep

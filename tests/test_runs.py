@@ -8,12 +8,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
 from tui_lab.errors import ConfigError
-from tui_lab.runs import RunStore, export_run, record
+from tui_lab.recording import record
+from tui_lab.runs import RunStore, export_run
 from tui_lab.training import TrainConfig, train
 
 
@@ -47,7 +47,8 @@ def test_a_run_killed_with_sigkill_is_readable_and_interrupted(tmp_path):
     script = textwrap.dedent(
         """
         import sys
-        from tui_lab.runs import RunStore, record
+        from tui_lab.recording import record
+        from tui_lab.runs import RunStore
         from tui_lab.training import TrainConfig, train
         store = RunStore()
         cfg = TrainConfig(model="lenet", epochs=10000, batch_size=32, report_every=2).validated()

@@ -106,7 +106,7 @@ async def wait_until(pilot, condition, timeout: float = 30.0, step: float = 0.05
 
 def headless_run(store, **overrides):
     """A quick run recorded the way `dllab train` records it (no UI): its run id and events."""
-    from tui_lab.runs import record
+    from tui_lab.recording import record
     from tui_lab.training import TrainConfig, train
 
     settings = dict(model="softmax", dataset="digits", optimizer="sgd", lr=0.5, epochs=1, batch_size=64,

@@ -11,7 +11,7 @@ turn, so every report has all runs at the same step and their curves race live; 
 diverges stops alone. On CUDA the runs step as one model with stacked weights (`torch.func.vmap`:
 one forward/backward launch for all K); each run keeps its own torch.optim optimizer. Built from
 the training engine's pieces: data on the device, the model zoo, the loss, evaluate.
-`record_compare` writes the runs to the run store as one group.
+`recording.record_compare` writes the runs to the run store as one group.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from tui_lab.control import RunControl
 from tui_lab.errors import ConfigError
@@ -293,6 +293,7 @@ class _Stacked:
 
     def hand_grads(self, k: int) -> None:
         for p, stacked in zip(self.params[k], self.stacked.values()):
+            assert stacked.grad is not None, "hand_grads() before step()"
             p.grad = stacked.grad[k]
 
 
@@ -345,7 +346,7 @@ def _race(configs, device: str, device_name: str, data, control: RunControl,
     from tui_lab.learner import Learner, divergence_message
     from tui_lab.models import count_parameters
     from tui_lab.optimizers import loss_for_task, make_optimizer
-    from tui_lab.training import (OOM_HINT, Diverged, EpochEnd, Step, evaluate, failure, init_model,
+    from tui_lab.training import (OOM_HINT, Diverged, EpochEnd, Step, evaluate, failure, fit_threads, init_model,
                                   steer)
 
     cfg0 = configs[0]
@@ -385,6 +386,7 @@ def _race(configs, device: str, device_name: str, data, control: RunControl,
     bs = min(cfg0.batch_size, n)
     steps_per_epoch = math.ceil(n / bs)
     shuffle = torch.Generator().manual_seed(cfg0.seed)  # one order for all runs, as `train` draws it
+    fit_threads(cfg0.threads)
     yield CompareStarted(device, device_name, count_parameters(base), n, data.val_x.shape[0], steps_per_epoch,
                          tuple(c.to_dict() for c in configs), stack is not None)
     shared_clock = _Clock(device)  # the stacked step's time, shared out among the live runs
@@ -489,6 +491,7 @@ def _race(configs, device: str, device_name: str, data, control: RunControl,
             stats = EpochEnd(epoch, train_loss, train_acc, val_loss, val_acc, n / max(seconds, 1e-9), seconds, r.index)
             r.epochs.append(stats)
             yield stats
+        fit_threads(cfg0.threads)
     for r in running():
         r.status = "finished"
     yield CompareFinished(results("finished"), time.perf_counter() - t_start)
@@ -501,25 +504,21 @@ def new_group_id() -> str:
     return "cmp-" + uuid.uuid4().hex[:10]
 
 
-def record_compare(store, events: Iterable[CompareEvent], group_id: str | None = None) -> Iterator[CompareEvent]:
-    """Pass race events through, writing every run to `store` as one group (kind 'compare')."""
-    from tui_lab.recording import record_events
-
-    return record_events(store, events, group_id=group_id or new_group_id())
-
-
 def settings_from_lists(optimizers: list[str], lrs: list[float] | None = None, momentum: float | None = None,
                         weight_decay: float = 0.0) -> tuple[RunSetting, ...]:
     """Zip names with rates (one rate for all, one each, or none for the defaults) into settings."""
     if not optimizers:
         raise ConfigError("optimizers", "give at least one optimizer")
+    rates: list[float | None]
     if not lrs:
-        lrs = [None] * len(optimizers)
+        rates = [None] * len(optimizers)
     elif len(lrs) == 1:
-        lrs = list(lrs) * len(optimizers)
+        rates = list(lrs) * len(optimizers)
     elif len(lrs) != len(optimizers):
         raise ConfigError("lr", f"give one learning rate, or one per optimizer ({len(optimizers)}), got {len(lrs)}")
+    else:
+        rates = list(lrs)
     # `momentum` sets the momentum/nesterov runs' coefficient (0.9 unless set); sgd stays plain SGD
     return tuple(RunSetting(o, lr, momentum if o.strip().lower() in ("momentum", "nesterov") else None, weight_decay)
-                 for o, lr in zip(optimizers, lrs))
+                 for o, lr in zip(optimizers, rates))
 

@@ -78,12 +78,13 @@ class Learner:
         self.loss_sum += lv * n
         if self.task == "classification":
             self.correct += (out.argmax(dim=-1) == yb).sum()
-        if self.first_t is None:
+        if self.first_t is None or self.limit_t is None:
             self.first_t = lv.clone()
             self.limit_t = EXPLODE_FACTOR * self.first_t.abs().nan_to_num(1.0).clamp_min(1.0)
+        limit = self.limit_t
         self.step_t += 1
         self.window += lv
-        self.first_bad = torch.where((self.first_bad < 0) & ~(lv.abs() <= self.limit_t), self.step_t, self.first_bad)
+        self.first_bad = torch.where((self.first_bad < 0) & ~(lv.abs() <= limit), self.step_t, self.first_bad)
         self.window_steps += 1
         self.seen += n
         self.examples += n

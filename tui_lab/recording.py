@@ -18,6 +18,16 @@ from tui_lab import training as t
 from tui_lab.runs import EpochRow, RunStore
 
 
+def record(store: RunStore, run_id: int, events: Iterable[Any]) -> Iterator[Any]:
+    """A single training's events, written to the run `run_id` its caller created."""
+    return record_events(store, events, run_id=run_id)
+
+
+def record_compare(store: RunStore, events: Iterable[Any], group_id: str | None = None) -> Iterator[Any]:
+    """A race's events, each run written as one of a group (kind 'compare')."""
+    return record_events(store, events, group_id=group_id or c.new_group_id())
+
+
 def record_events(store: RunStore, events: Iterable[Any], run_id: int | None = None,
                   group_id: str | None = None) -> Iterator[Any]:
     ids: dict[int, int] = {} if run_id is None else {0: run_id}

@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from tui_lab.errors import ConfigError
 from tui_lab.paths import dllab_home  # re-exported: callers import it from here
@@ -271,10 +271,3 @@ def export_run(detail: RunDetail, fmt: str) -> str:
             writer.writerow([detail.summary.id, e.epoch, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.examples_per_sec, e.seconds])
         return buf.getvalue()
     raise ConfigError("format", f"unknown format {fmt!r}; allowed: csv, json")
-
-
-def record(store: RunStore, run_id: int, events: Iterable[Any]) -> Iterator[Any]:
-    """Pass training events through, writing each to the run store as it goes by (see `recording`)."""
-    from tui_lab.recording import record_events
-
-    return record_events(store, events, run_id=run_id)

@@ -74,8 +74,10 @@ class TrainConfig:
         momentum = None if self.momentum is None else _float_at_least("momentum", self.momentum, 0.0)
         if momentum is not None and momentum >= 1:
             raise ConfigError("momentum", f"must be in [0, 1), got {self.momentum!r}")
-        threads = str(self.threads).strip().lower()
-        threads_value: int | str = "auto" if threads == "auto" else _int_at_least("threads", self.threads, 1)
+        from tui_lab.threads import parse_threads
+
+        requested = parse_threads(self.threads)
+        threads_value: int | str = "auto" if requested is None else requested
         amp = (self.amp or "off").lower()
         if amp not in AMP_MODES:
             raise choice_error("amp", self.amp, AMP_MODES)
@@ -117,7 +119,8 @@ class Started:
     val_size: int
     steps_per_epoch: int
     config: dict
-    threads: int = 0  # torch's intra-op threads for this run (CPU work)
+    threads: int = 0  # torch's intra-op threads for this run (CPU work), re-checked every epoch
+    threads_reason: str = ""  # why that many (threads.choose_threads)
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,7 @@ def load_on_device(dataset: str, device: str, data_dir: str | None = None, chann
 
     from tui_lab.data import load_dataset
 
-    data = load_dataset(dataset, data_dir)
+    data: Any = load_dataset(dataset, data_dir)
     fmt = torch.channels_last if channels_last and data.train_x.ndim == 4 else torch.contiguous_format
     move = lambda t: t.to(device).contiguous(memory_format=fmt) if t.ndim == 4 else t.to(device)  # noqa: E731
     return DeviceData(data.info, move(data.train_x), data.train_y.to(device), move(data.val_x), data.val_y.to(device))
@@ -355,8 +358,9 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cont
         bs = min(cfg.batch_size, n)
         steps_per_epoch = math.ceil(n / bs)
         shuffle = torch.Generator().manual_seed(cfg.seed)  # on the CPU: the same order on every device
+        threads = fit_threads(cfg.threads)
         yield Started(device, device_name, count_parameters(model), n, data.val_x.shape[0], steps_per_epoch,
-                      cfg.to_dict(), torch.get_num_threads())
+                      cfg.to_dict(), threads.threads, threads.reason)
 
         t_start = time.perf_counter()
         global_step = 0
@@ -396,6 +400,7 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cont
                 best_acc = val_acc if best_acc is None else max(best_acc, val_acc)
             yield EpochEnd(epoch, train_loss, train_acc, val_loss, val_acc, n / max(train_seconds, 1e-9),
                            time.perf_counter() - t_epoch)
+            fit_threads(cfg.threads)  # other processes come and go: re-check once an epoch (< 1 ms)
 
         saved = None
         if checkpoint_path is not None:
@@ -413,6 +418,15 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cont
         yield failure(exc, "this looks like a bug in dllab or in a custom model; the run was stopped")
     finally:
         del model, optimizer, learner
+
+
+def fit_threads(requested: int | str):
+    """Choose torch's intra-op threads for this box now (see threads.py) and apply them."""
+    from tui_lab.threads import apply_threads, choose_threads, parse_threads
+
+    choice = choose_threads(parse_threads(requested))
+    apply_threads(choice.threads)
+    return choice
 
 
 def failure(exc: BaseException, hint: str, run: int = 0) -> Failed:

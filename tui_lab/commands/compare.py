@@ -148,7 +148,8 @@ def compare_command(
     with user_errors():
         from tui_lab.commands.train import _float, _int_list
         from tui_lab.commands._common import threads_option
-        from tui_lab.compare import CompareConfig, compare, record_compare, settings_from_lists
+        from tui_lab.compare import CompareConfig, compare, settings_from_lists
+        from tui_lab.recording import record_compare
 
         threads_value = threads_option(threads)
         options: dict = {}

@@ -78,7 +78,8 @@ def train_command(
             amp=amp, data_dir=data_dir, model_options=options, threads=threads_value,
         ).validated()
         cancel = threading.Event()
-        from tui_lab.runs import RunStore, record
+        from tui_lab.recording import record
+        from tui_lab.runs import RunStore
 
         store = RunStore()
         run_id = store.create_run(config.to_dict())

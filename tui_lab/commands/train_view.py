@@ -11,12 +11,13 @@ class RunResult:
     run_id: int
     status: str = "failed"
     device: str | None = None
+    threads: int | None = None  # torch's CPU threads when the run started
     message: str | None = None
     epochs: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "status": self.status, "device": self.device, "epochs": self.epochs,
-                "message": self.message}
+        return {"run_id": self.run_id, "status": self.status, "device": self.device, "threads": self.threads,
+                "epochs": self.epochs, "message": self.message}
 
 
 def _pct(x: float | None) -> str:
@@ -42,9 +43,10 @@ def render_run(events: Iterable[Any], config, run_id: int, quiet: bool = False) 
         task = progress.add_task("train", total=None, epoch=1, loss="-")
         for ev in events:
             if isinstance(ev, t.Started):
-                result.device = ev.device
+                result.device, result.threads = ev.device, ev.threads
                 console.print(f"[dim]device {ev.device} ({ev.device_name}), {ev.params:,} parameters, "
-                              f"{ev.train_size:,} train / {ev.val_size:,} val examples[/dim]")
+                              f"{ev.train_size:,} train / {ev.val_size:,} val examples, "
+                              f"{ev.threads} CPU thread{'s' if ev.threads != 1 else ''}[/dim]")
                 progress.update(task, total=ev.steps_per_epoch * config.epochs)
             elif isinstance(ev, t.Step):
                 progress.update(task, completed=ev.global_step, epoch=ev.epoch, loss=f"{ev.loss:.4f}")

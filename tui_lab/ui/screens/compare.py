@@ -3,7 +3,7 @@
 `CompareScreen(preset={"model": "mlp", "dataset": "digits", "optimizers": ["sgd", "momentum", "adam"],
 "lr": [0.1, 0.05, 0.001], "epochs": 3})` (also batch_size, seed, momentum, weight_decay, device,
 model_options, and `start` to begin at once). Keys: Ctrl+S start, Ctrl+X stop, Ctrl+V loss/accuracy. The race runs through `tui_lab.compare` in a thread worker and is saved as one group
-with `record_compare`; the worker only queues events, and a timer redraws at most ten times a second.
+with `recording.record_compare`; the worker only queues events, and a timer redraws at most ten times a second.
 """
 
 from __future__ import annotations
@@ -129,7 +129,8 @@ class CompareScreen(JobRunner, Screen):
 
     def _race_job(self, form: dict[str, str], control: RunControl):
         """The race's events, recorded as one group in the run store (runs in the worker)."""
-        from tui_lab.compare import CompareConfig, compare, new_group_id, record_compare, settings_from_lists
+        from tui_lab.compare import CompareConfig, compare, new_group_id, settings_from_lists
+        from tui_lab.recording import record_compare
         from tui_lab.optimizers import parse_lr
         from tui_lab.runs import RunStore
 

@@ -3,7 +3,7 @@
 `TrainScreen(preset={"model": "lenet", "dataset": "digits", ...})` (keys: model, dataset, optimizer,
 lr, epochs, batch_size, device). The run goes through `tui_lab.training.train` as a job
 (`tui_lab.ui.jobs`: a thread worker whose events come back as coalescing messages), steered by a
-`RunControl` and recorded with `tui_lab.runs.record`; the plots redraw on a timer at most ten times a
+`RunControl` and recorded with `tui_lab.recording.record`; the plots redraw on a timer at most ten times a
 second, so a fast GPU never floods the terminal. Nothing here trains or computes a metric; it only
 shows events.
 """
@@ -222,7 +222,8 @@ class TrainPanel(JobRunner, Vertical):
 
     def _train_job(self, config, control: RunControl):
         """The engine's events, recorded in the run store as they go by (runs in the worker)."""
-        from tui_lab.runs import RunStore, record
+        from tui_lab.recording import record
+        from tui_lab.runs import RunStore
         from tui_lab.training import train
 
         try:
