@@ -104,7 +104,7 @@ async def test_enter_opens_the_best_match_of_the_real_catalog(tmp_path):
             await pilot.press(*query)
             await pilot.pause()
             await pilot.press("enter")
-            await wait_until(pilot, lambda: isinstance(app.screen, LessonScreen))
+            await wait_until(pilot, lambda a=app: isinstance(a.screen, LessonScreen))
             assert app.screen.lesson.id == lesson_id
 
 

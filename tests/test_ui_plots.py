@@ -3,6 +3,7 @@ train screen draws them; no axis before there is data; the legend above the fram
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -38,8 +39,8 @@ async def test_the_loss_plot_at_80x24_has_true_evenly_spaced_tick_labels():
         lines = plot.render().plain.splitlines()
     labels, rows = y_labels(lines)
     assert len(labels) >= 3
-    gaps = {b[0] - a[0] for a, b in zip(labels, labels[1:])}
-    steps = {round(a[1] - b[1], 9) for a, b in zip(labels, labels[1:])}
+    gaps = {b[0] - a[0] for a, b in itertools.pairwise(labels)}
+    steps = {round(a[1] - b[1], 9) for a, b in itertools.pairwise(labels)}
     assert len(gaps) == 1 and len(steps) == 1  # evenly spaced rows, a constant step
     # each label is the value of its row: rows are linear in y, so the labels extend to the frame
     per_row = steps.pop() / gaps.pop()
@@ -68,7 +69,7 @@ def test_ticks_lie_on_rows_cover_the_data_and_step_roundly(lo, hi, rows):
     per_row = (ymax - ymin) / (rows - 1)
     positions = [(t - ymin) / per_row for t in ticks]
     assert all(abs(p - round(p)) < 1e-6 for p in positions)  # every tick exactly on a row
-    assert len({round(b - a, 6) for a, b in zip(positions, positions[1:])}) == 1  # evenly spaced
+    assert len({round(b - a, 6) for a, b in itertools.pairwise(positions)}) == 1  # evenly spaced
     step = ticks[1] - ticks[0]
     mantissa = step / 10 ** math.floor(math.log10(step))
     assert any(abs(mantissa - m) < 1e-6 for m in (1, 2, 2.5, 5))

@@ -191,3 +191,69 @@ async def test_plots_redraw_at_a_bounded_rate(monkeypatch):
         assert steps >= 30
         # two plots per redraw; one extra redraw at start and one at the end
         assert len(redraws) / 2 <= seconds / train_screen.REDRAW_SECONDS + 3
+
+
+def note(screen) -> str:
+    return str(screen.query_one("#train-note", Static).render())
+
+
+@sync
+async def test_the_form_holds_every_engine_option_and_they_reach_the_run():
+    from dataclasses import fields
+
+    from tui_lab.training import TrainConfig
+    from tui_lab.ui.widgets.train_form import FIELDS
+
+    engine = {f.name for f in fields(TrainConfig)} - {"data_dir", "channels_last", "report_every", "threads"}
+    assert engine - {"model_options"} <= set(FIELDS)
+    assert {"hidden", "activation", "dropout", "batch_norm"} <= set(FIELDS)
+    preset = {**FAST, "model": "mlp", "optimizer": "momentum", "model_options": {"hidden": [32]}, "seed": 3}
+    app = TrainApp(preset)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        form = screen.query_one(TrainForm)
+        assert form.values()["hidden"] == "32" and form.values()["seed"] == "3"
+        assert form.field("batch_norm").disabled and not form.field("dropout").disabled  # mlp takes dropout
+        for name, value in (("dropout", "0.25"), ("weight_decay", "0.001"), ("momentum", "0.8"), ("seed", "7")):
+            form.set_value(name, value)
+        form.set_value("activation", "tanh")
+        await pilot.pause()
+        assert screen.validate()
+        config = screen.valid_config
+        assert config.model_options == {"hidden": [32], "activation": "tanh", "dropout": 0.25}
+        assert (config.weight_decay, config.momentum, config.seed, config.amp) == (0.001, 0.8, 7, "off")
+        form.set_value("dropout", "1.5")
+        await pilot.pause()
+        assert not screen.validate()
+        assert "drop: a probability in [0, 1)" in str(screen.query_one("#form-error", Static).render())
+        form.set_value("model", "lenet")  # lenet takes batch norm, not dropout: the bad dropout no longer matters
+        await pilot.pause()
+        assert not form.field("batch_norm").disabled and form.field("dropout").disabled
+        assert screen.validate()
+
+
+@sync
+async def test_a_run_stuck_at_chance_says_what_to_try():
+    app = TrainApp({**FAST, "lr": 1e-6, "epochs": 1})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not screen.running)
+        assert "near chance (10% for 10 classes)" in note(screen).replace("\n", " ")
+        assert "larger lr" in note(screen).replace("\n", " ")
+
+
+@sync
+async def test_a_regression_run_shows_fitted_and_true_parameters_and_a_fit_plot():
+    app = TrainApp({"model": "linear", "dataset": "linear", "optimizer": "sgd", "lr": 0.03, "batch_size": 10,
+                    "epochs": 3, "device": "cpu"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        acc = screen.query_one("#train-acc", CurvePlot)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not screen.running)
+        await wait_until(pilot, lambda: "fitted" in note(screen))
+        lines = note(screen).splitlines()
+        assert lines[0].startswith("w1  true   2.0000  fitted   2.0")
+        assert lines[2].startswith("b   true   4.2000  fitted   4.2")
+        assert acc.title.startswith("fit") and set(acc.series) == {"ŷ", "y = ŷ"}

@@ -140,7 +140,11 @@ def _digits():
     return _split(x, y)
 
 
-def synthetic_linear(n: int = 1000, w=(2.0, -3.4), b: float = 4.2, noise: float = 0.01, seed: int = 0):
+LINEAR_W = (2.0, -3.4)  # the `linear` data set's true weights and bias (d2l's synthetic_data)
+LINEAR_B = 4.2
+
+
+def synthetic_linear(n: int = 1000, w=LINEAR_W, b: float = LINEAR_B, noise: float = 0.01, seed: int = 0):
     """The seeds' synthetic_data(w, b, n): X ~ N(0, 1), y = Xw + b + N(0, noise^2)."""
     import torch
 

@@ -16,13 +16,14 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Button, Input, Select, Static
-from textual.reactive import reactive
 
 from tui_lab.control import RunControl
 from tui_lab.errors import ConfigError
+from tui_lab.model_options import ACTIVATION_NAMES, form_values, parse_model_options
 from tui_lab.ui.jobs import JobRunner
 from tui_lab.ui.messages import RunConfigError, RunCreated
 from tui_lab.ui.widgets.epoch_log import EpochLog
@@ -40,7 +41,8 @@ UI_BUDGET = 0.015
 # LeNet on the embedded digits with Adam: learns to ~97% in a few seconds on a CPU, no download.
 # (d2l's SGD lr=0.9 batch 256 needs Fashion-MNIST's 60,000 images; on 1,437 digits it stays at chance.)
 DEFAULTS: dict[str, Any] = {"model": "lenet", "dataset": "digits", "optimizer": "adam", "lr": 0.01,
-                            "epochs": 5, "batch_size": 32, "device": "auto"}
+                            "epochs": 5, "batch_size": 32, "device": "auto", "momentum": None,
+                            "weight_decay": 0, "seed": 0, "amp": "off"}
 
 
 def human_bytes(n: int | None) -> str:
@@ -78,12 +80,13 @@ class TrainPanel(JobRunner, Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="train-root"):
-            with Vertical(id="train-left"):
+            with VerticalScroll(id="train-left"):  # at 80x24 the epoch table is below the fold
                 yield TrainForm(id="train-form")
                 with Horizontal(id="train-buttons"):
                     yield Button("Start ^S", id="train-start", variant="success", compact=True, disabled=True)
                     yield Button("Stop ^X", id="train-stop", variant="error", compact=True, disabled=True)
                 yield Static("loading torch…", id="train-status")
+                yield Static("", id="train-note")  # what to try when a run is stuck; a regression's fit
                 yield EpochLog(id="train-epochs")
             with Vertical(id="train-right"):
                 yield CurvePlot("loss", "step", id="train-loss")
@@ -120,9 +123,10 @@ class TrainPanel(JobRunner, Vertical):
         form.set_choices("dataset", [(n + ("" if d.embedded else " (download)"), n) for n, d in datasets.items()])
         form.set_choices("optimizer", [(n, n) for n in optimizers])
         form.set_choices("device", [("auto", "auto")] + [(d.label(), d.name) for d in devices])
-        with self.prevent(Input.Changed, Select.Changed):
-            for name in FIELDS:
-                form.set_value(name, self.preset.get(name))
+        form.set_choices("activation", [(n, n) for n in ACTIVATION_NAMES])
+        form.set_choices("batch_norm", [("off", "off"), ("on", "on")])
+        form.set_choices("amp", [("off", "off"), ("bf16 (CUDA)", "bf16"), ("fp16 (CUDA)", "fp16")])
+        self._fill_form()
         self.ready = True
         self._status(self._idle_text())
         self.call_after_refresh(self.validate)
@@ -137,6 +141,8 @@ class TrainPanel(JobRunner, Vertical):
         event.stop()
         if event.select.id == "field-optimizer" and event.value in self.default_lrs:
             self._maybe_default_lr(event.value)
+        if event.select.id == "field-model":
+            self.query_one(TrainForm).show_model_options(None if event.value is Select.NULL else event.value)
         self.validate()
 
     def _maybe_default_lr(self, optimizer: str) -> None:
@@ -151,6 +157,16 @@ class TrainPanel(JobRunner, Vertical):
         if lr == "" or typed in known:
             form.set_value("lr", f"{self.default_lrs[optimizer]:g}")
 
+    def _fill_form(self) -> None:
+        """The preset's values in every field (model options from flat keys or `model_options`)."""
+        form = self.query_one(TrainForm)
+        values = {**{name: self.preset.get(name) for name in FIELDS}, "batch_norm": "off", "activation": "relu",
+                  **form_values(self.preset)}
+        with self.prevent(Input.Changed, Select.Changed):
+            for name in FIELDS:
+                form.set_value(name, values.get(name))
+        form.show_model_options(values.get("model"))
+
     def build_config(self):
         """The form as a validated TrainConfig; ConfigError names the bad field."""
         from tui_lab.training import TrainConfig
@@ -159,9 +175,11 @@ class TrainPanel(JobRunner, Vertical):
         for name in ("model", "dataset", "optimizer", "device"):
             if not v[name]:
                 raise ConfigError(name, "pick one")
+        options = parse_model_options(v["model"], v["hidden"], v["activation"], v["dropout"], v["batch_norm"])
         config = TrainConfig(model=v["model"], dataset=v["dataset"], optimizer=v["optimizer"], lr=v["lr"],
-                             epochs=v["epochs"], batch_size=v["batch_size"], device=v["device"],
-                             seed=int(self.preset.get("seed", 0)), model_options=dict(self.preset.get("model_options", {})))
+                             momentum=v["momentum"] or None, weight_decay=v["weight_decay"] or 0,
+                             epochs=v["epochs"], batch_size=v["batch_size"], seed=v["seed"] or 0,
+                             device=v["device"], amp=v["amp"] or "off", model_options=options)
         return config.validated()  # includes whether the model fits the data set
 
     def validate(self) -> bool:
@@ -206,6 +224,9 @@ class TrainPanel(JobRunner, Vertical):
         self.last_step = None
         self.run_id = None
         self.epochs_total = config.epochs
+        self.run_config = config
+        self._note("")
+        self._reset_acc_plot(config)
         self.query_one(EpochLog).clear()
         self.running = True
         self.query_one(TrainForm).set_locked(True)
@@ -259,6 +280,7 @@ class TrainPanel(JobRunner, Vertical):
         elif isinstance(event, t.EpochEnd):
             self.epochs.append(event)  # the table and plots pick it up at the next redraw
             self.dirty = True
+            self._advise()
         elif isinstance(event, t.FINAL_EVENTS):
             self._finish(event)
 
@@ -293,6 +315,7 @@ class TrainPanel(JobRunner, Vertical):
         if isinstance(event, t.Finished):
             acc = "" if event.best_val_acc is None else f", best val acc {100 * event.best_val_acc:.1f}%"
             self._status(f"{run} finished: {event.epochs} epochs in {event.seconds:.1f}s{acc}", "green")
+            self._show_fit(event.checkpoint)
         elif isinstance(event, t.Cancelled):
             self._status(f"{run} stopped at step {event.step}; kept in the history (F4)", "yellow")
         elif isinstance(event, t.Diverged):
@@ -369,10 +392,59 @@ class TrainPanel(JobRunner, Vertical):
     def action_reset_form(self) -> None:
         if self.running or not self.ready:
             return
-        form = self.query_one(TrainForm)
-        for name in FIELDS:
-            form.set_value(name, self.preset.get(name))
+        self._fill_form()
         self.validate()
+
+    # ------------------------------------------------------------------ advice and regression fit
+
+    def _reset_acc_plot(self, config) -> None:
+        """The accuracy plot, or for a regression run a word that the fit comes at the end."""
+        from tui_lab.data import dataset_info
+
+        plot = self.query_one("#train-acc", CurvePlot)
+        plot.title, plot.xlabel = "accuracy", "epoch"
+        regression = dataset_info(config.dataset).task != "classification"
+        plot.empty_text = ("regression: no accuracy; the fit is drawn when the run ends" if regression
+                           else "no data yet")
+
+    def _note(self, text: Text | str) -> None:
+        self.query_one("#train-note", Static).update(text)
+
+    def _advise(self) -> None:
+        """After each epoch: what to try when the run is stuck near chance, stalls or overfits."""
+        from tui_lab.data import dataset_info
+        from tui_lab.diagnosis import diagnose
+
+        config = getattr(self, "run_config", None)
+        if config is None or not self.epochs:
+            return
+        info = dataset_info(config.dataset)
+        advice = diagnose(config, self.epochs, info.num_classes if info.task == "classification" else 0)
+        self._note(Text(advice.text(), style="yellow") if advice else "")
+
+    def _show_fit(self, checkpoint: str | None) -> None:
+        """A linear regression run: the learned w and b beside the true ones, and the fit plot."""
+        from tui_lab.regression import fits, linear_fit
+
+        config = getattr(self, "run_config", None)
+        if config is None or not fits(config):
+            return
+        try:
+            fit = linear_fit(config, checkpoint)
+        except Exception as exc:  # the numbers are a bonus: never lose the finished run over them
+            self._note(Text(f"could not read the fitted parameters: {exc}", style="red"))
+            return
+        if fit is None:
+            return
+        lines = fit.lines()
+        if fit.refit:  # the run kept no checkpoint: the same config and seed trained again on the CPU
+            lines[-1] += "  (refit)"
+        self._note(Text("\n".join(lines)))
+        plot = self.query_one("#train-acc", CurvePlot)
+        plot.title, plot.xlabel = "fit: ŷ against y (validation)", "y"
+        plot.set_series({"ŷ": (list(fit.targets), list(fit.predictions)),
+                         "y = ŷ": (list(fit.targets), list(fit.targets))})
+        plot.redraw()
 
 
 

@@ -10,7 +10,7 @@ over the curves; before the first point there is no axis at all, only a line say
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual_plotext import PlotextPlot

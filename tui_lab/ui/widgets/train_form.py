@@ -1,37 +1,51 @@
-"""The training form: model, data set, optimizer, learning rate, batch size, epochs and device.
+"""The training form: every engine option of `TrainConfig`, grouped as what / how / where.
 
-It only holds values and shows errors; the screen validates (through `TrainConfig.validated()`)
-and calls `set_error(field, message)` to flag the field inline.
+what: model, data set and the model's own options (hidden sizes, activation, dropout, batch norm;
+those a model does not take are greyed out); how: optimizer, lr, momentum, weight decay, seed,
+epochs, batch size; where: device and mixed precision. The form only holds values and shows errors;
+the panel validates (through `TrainConfig.validated()`) and calls `set_error(field, message)`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
-# field -> label; the order of the form
+from tui_lab.model_options import DEFAULTS as OPTION_DEFAULTS
+from tui_lab.model_options import OPTIONS, applies
+
+# field -> label, in the form's order
 FIELDS: dict[str, str] = {
-    "model": "model",
-    "dataset": "data",
-    "optimizer": "optim",
-    "lr": "lr",
-    "batch_size": "batch",
-    "epochs": "epochs",
-    "device": "device",
+    "model": "model", "dataset": "data", "hidden": "hidden", "activation": "act", "dropout": "drop",
+    "batch_norm": "BN",
+    "optimizer": "optim", "lr": "lr", "momentum": "mom", "weight_decay": "wd", "seed": "seed",
+    "epochs": "epochs", "batch_size": "batch",
+    "device": "device", "amp": "amp",
 }
-SELECTS = ("model", "dataset", "optimizer", "device")
+SELECTS = ("model", "dataset", "optimizer", "device", "activation", "batch_norm", "amp")
+# (group title, rows of one field spanning the row or two side by side)
+LAYOUT: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
+    ("what", (("model",), ("dataset",), ("hidden", "activation"), ("dropout", "batch_norm"))),
+    ("how", (("optimizer",), ("lr", "momentum"), ("weight_decay", "seed"), ("epochs", "batch_size"))),
+    ("where", (("device", "amp"),)),
+)
+PLACEHOLDERS = {"momentum": "default", "weight_decay": "0", "seed": "0"}
 
 
 class TrainForm(Widget):
-    """Seven labelled fields in a grid, one row each (compact widgets fit 80x24)."""
+    """Labelled fields in a four-column grid (label, field, label, field), one line each, with a
+    group title above each group: fits the 38-column left pane at 80x24."""
 
     DEFAULT_CSS = """
     TrainForm { height: auto; }
-    TrainForm Grid { grid-size: 2; grid-columns: 7 1fr; grid-rows: 1; grid-gutter: 0 1; height: auto; }
+    TrainForm Grid { grid-size: 4; grid-columns: 6 1fr 5 1fr; grid-rows: 1; grid-gutter: 0 1; height: auto; }
+    TrainForm .form-group { column-span: 4; color: $text-accent; text-style: bold; }
+    TrainForm .wide { column-span: 3; }
     TrainForm Label { color: $text-muted; }
     TrainForm .-invalid-field { color: $error; text-style: bold; }
     TrainForm #form-error { color: $error; height: auto; min-height: 1; }
@@ -43,12 +57,18 @@ class TrainForm(Widget):
 
     def compose(self) -> ComposeResult:
         with Grid():
-            for name, label in FIELDS.items():
-                yield Label(label, id=f"label-{name}")
-                if name in SELECTS:
-                    yield Select([], id=f"field-{name}", compact=True, allow_blank=True, prompt="…")
-                else:
-                    yield Input(id=f"field-{name}", compact=True)
+            for title, rows in LAYOUT:
+                yield Static(title, classes="form-group", id=f"group-{title}")
+                for row in rows:
+                    for name in row:
+                        yield Label(FIELDS[name], id=f"label-{name}")
+                        classes = "wide" if len(row) == 1 else ""
+                        if name in SELECTS:
+                            yield Select([], id=f"field-{name}", compact=True, allow_blank=True, prompt="…",
+                                         classes=classes)
+                        else:
+                            yield Input(id=f"field-{name}", compact=True, classes=classes,
+                                        placeholder=PLACEHOLDERS.get(name, ""))
         yield Static("", id="form-error")
 
     def field(self, name: str) -> Select | Input:
@@ -62,7 +82,7 @@ class TrainForm(Widget):
     def set_value(self, name: str, value: Any) -> None:
         widget = self.field(name)
         if isinstance(widget, Select):
-            widget.value = value if value in self._choices.get(name, []) else Select.BLANK
+            widget.value = value if value in self._choices.get(name, []) else Select.NULL
         else:
             widget.value = "" if value is None else str(value)
 
@@ -71,10 +91,21 @@ class TrainForm(Widget):
         for name in FIELDS:
             widget = self.field(name)
             if isinstance(widget, Select):
-                out[name] = None if widget.value is Select.BLANK else widget.value
+                out[name] = None if widget.value is Select.NULL else widget.value
             else:
                 out[name] = widget.value.strip()
         return out
+
+    def show_model_options(self, model: str | None) -> None:
+        """Grey out the options `model` does not take; placeholders show the model's defaults."""
+        defaults = OPTION_DEFAULTS.get((model or "").lower(), {})
+        for name in OPTIONS:
+            on = applies(name, model)
+            widget = self.field(name)
+            widget.disabled = not on or getattr(self, "_locked", False)
+            self.query_one(f"#label-{name}", Label).set_class(not on, "-not-applicable")
+            if isinstance(widget, Input):
+                widget.placeholder = defaults.get(name, "") if on else "—"
 
     def set_error(self, name: str | None, message: str = "") -> None:
         """Flag one field (or none) and show the message under the form."""
@@ -86,5 +117,8 @@ class TrainForm(Widget):
 
     def set_locked(self, locked: bool) -> None:
         """Disable the fields while a run is going."""
+        self._locked = locked
         for name in FIELDS:
             self.field(name).disabled = locked
+        if not locked:
+            self.show_model_options(self.values()["model"])
