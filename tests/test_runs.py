@@ -51,7 +51,7 @@ def test_a_run_killed_with_sigkill_is_readable_and_interrupted(tmp_path):
         from tui_lab.runs import RunStore
         from tui_lab.training import TrainConfig, train
         store = RunStore()
-        cfg = TrainConfig(model="lenet", epochs=10000, batch_size=32, report_every=2).validated()
+        cfg = TrainConfig(model="softmax", epochs=10000, batch_size=64, report_every=2).validated()
         run_id = store.create_run(cfg.to_dict())
         for ev in record(store, run_id, train(cfg)):
             if type(ev).__name__ == "EpochEnd":

@@ -8,6 +8,7 @@ import threading
 import pytest
 import torch
 
+from tui_lab.control import RunControl
 from tui_lab.errors import ConfigError
 from tui_lab.training import (
     Cancelled, Diverged, EpochEnd, Failed, Finished, Started, Step, TrainConfig, load_checkpoint, train,
@@ -69,22 +70,20 @@ def test_nan_loss_is_caught_at_its_step():
     assert last.step < 50 or not math.isfinite(last.loss)
 
 
-def test_cancel_from_another_thread_stops_within_a_second():
-    import time
-
-    cancel = threading.Event()
-    cfg = TrainConfig(model="lenet", epochs=1000, batch_size=32, report_every=1)
-    stream = train(cfg, cancel=cancel)
+def test_cancel_from_another_thread_stops_at_the_next_step():
+    """Cancel is checked before every step: the run ends at the step it had reached, not later."""
+    control = RunControl()
+    stream = train(TrainConfig(model="lenet", epochs=1000, batch_size=32, report_every=1), control)
     seen = []
-    timer = threading.Timer(0.5, cancel.set)
-    timer.start()
-    t0 = None
     for ev in stream:
         seen.append(ev)
-        if cancel.is_set() and t0 is None:
-            t0 = time.perf_counter()
+        if isinstance(ev, Step) and ev.global_step == 5:
+            other = threading.Thread(target=control.cancel)  # from another thread, as the app does
+            other.start()
+            other.join()
     assert isinstance(seen[-1], Cancelled)
-    assert time.perf_counter() - t0 < 1.0
+    assert seen[-1].step == 5  # no step after the one that saw the request
+    assert [e.global_step for e in seen if isinstance(e, Step)] == [1, 2, 3, 4, 5]
 
 
 @pytest.mark.parametrize(

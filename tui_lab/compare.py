@@ -513,7 +513,7 @@ def settings_from_lists(optimizers: list[str], lrs: list[float] | None = None, m
     if not lrs:
         rates = [None] * len(optimizers)
     elif len(lrs) == 1:
-        rates = list(lrs) * len(optimizers)
+        rates = [lrs[0]] * len(optimizers)
     elif len(lrs) != len(optimizers):
         raise ConfigError("lr", f"give one learning rate, or one per optimizer ({len(optimizers)}), got {len(lrs)}")
     else:

@@ -26,12 +26,17 @@ import builtins
 import io
 import math
 import re
+import sys
 import threading
-import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
 
 # The tools a lesson may open; the same names as `tui_lab.ui.tools.TOOL_SCREENS` (kept in sync by
 # the app's author; the core must not import the UI).
