@@ -1,0 +1,102 @@
+"""The Chinese lessons (lessons/zh/) mirror the English ones: same cells, same front matter except the
+translated keys (title, section, summary, exercise prompt/hint/explain, named preset `why`); the section
+names follow lessons/zh/SECTIONS.toml; the glossary's terms each appear in the zh text of their lesson."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tui_lab.lessons import parse_lesson, split_front_matter, parse_cells, LessonError
+
+ROOT = Path(__file__).resolve().parent.parent
+EN_DIR = ROOT / "lessons"
+ZH_DIR = EN_DIR / "zh"
+ZH_FILES = sorted(ZH_DIR.glob("*.md"))
+GLOSSARY = EN_DIR / "glossary.toml"
+SECTIONS = ZH_DIR / "SECTIONS.toml"
+
+TOP_TRANSLATED = ("title", "section", "summary")
+EXERCISE_TRANSLATED = ("prompt", "hint", "explain")
+
+
+def _split(path: Path) -> tuple[dict, str]:
+    parts = split_front_matter(path.read_text(encoding="utf-8"))
+    assert parts is not None, f"{path}: no +++ front matter"
+    return tomllib.loads(parts[0]), parts[1]
+
+
+def _untranslated(meta: dict) -> dict:
+    """The front matter with the translated keys removed: what must equal the English file's."""
+    meta = copy.deepcopy(meta)
+    for key in TOP_TRANSLATED:
+        meta.pop(key, None)
+    for exercise in meta.get("exercises", []):
+        for key in EXERCISE_TRANSLATED:
+            exercise.pop(key, None)
+    for preset in meta.get("presets", {}).values():
+        if isinstance(preset, dict):
+            preset.pop("why", None)
+    return meta
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_there_are_zh_lessons() -> None:
+    assert ZH_FILES, "lessons/zh/ holds no lesson"
+
+
+@pytest.mark.parametrize("zh_path", ZH_FILES, ids=[p.name for p in ZH_FILES])
+def test_zh_lesson_mirrors_english(zh_path: Path) -> None:
+    en_path = EN_DIR / zh_path.name
+    assert en_path.exists(), f"{zh_path.name}: no English lesson of that name"
+    parsed = parse_lesson(zh_path, zh_path.read_text(encoding="utf-8"))
+    assert not isinstance(parsed, LessonError), str(parsed)
+    zh_meta, zh_body = _split(zh_path)
+    en_meta, en_body = _split(en_path)
+    assert _untranslated(zh_meta) == _untranslated(en_meta)
+    assert parse_cells(zh_body) == parse_cells(en_body)
+    sections = tomllib.loads(SECTIONS.read_text(encoding="utf-8"))
+    assert zh_meta["section"] == sections[en_meta["section"]]
+    # the translated keys really are translated
+    for key in ("title", "summary"):
+        assert _has_cjk(zh_meta[key]), f"{zh_path.name}: {key} is not in Chinese"
+    for zh_ex in zh_meta.get("exercises", []):
+        for key in EXERCISE_TRANSLATED:
+            assert _has_cjk(zh_ex[key]), f"{zh_path.name}: exercise {key} is not in Chinese: {zh_ex[key]!r}"
+    for name, preset in zh_meta.get("presets", {}).items():
+        if isinstance(preset, dict) and "why" in preset:
+            assert _has_cjk(preset["why"]), f"{zh_path.name}: preset {name}'s why is not in Chinese"
+    assert _has_cjk(zh_body)
+
+
+def test_sections_map_every_english_section_once() -> None:
+    sections = tomllib.loads(SECTIONS.read_text(encoding="utf-8"))
+    assert len(set(sections.values())) == len(sections), "two English sections share a Chinese name"
+    for zh_path in ZH_FILES:
+        en_meta, _ = _split(EN_DIR / zh_path.name)
+        assert en_meta["section"] in sections
+
+
+def test_glossary_terms_are_taught_in_their_lessons() -> None:
+    terms = tomllib.loads(GLOSSARY.read_text(encoding="utf-8"))["term"]
+    assert len(terms) >= 35
+    by_id = {}
+    for zh_path in ZH_FILES:
+        meta, _ = _split(zh_path)
+        by_id[meta["id"]] = zh_path.read_text(encoding="utf-8")
+    seen_zh, seen_en = set(), set()
+    for term in terms:
+        assert set(term) == {"zh", "en", "definition_zh", "definition_en", "lesson"}, term
+        assert all(isinstance(v, str) and v.strip() for v in term.values()), term
+        assert term["zh"] not in seen_zh, f"duplicate term {term['zh']}"
+        assert term["en"].lower() not in seen_en, f"duplicate term {term['en']}"
+        seen_zh.add(term["zh"])
+        seen_en.add(term["en"].lower())
+        assert term["lesson"] in by_id, f"{term['zh']}: lesson {term['lesson']} has no zh file"
+        assert term["zh"] in by_id[term["lesson"]], f"{term['zh']} does not appear in lesson {term['lesson']}"
