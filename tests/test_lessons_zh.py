@@ -5,6 +5,7 @@ names follow lessons/zh/SECTIONS.toml; the glossary's terms each appear in the z
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from pathlib import Path
 
@@ -44,7 +45,13 @@ def _untranslated(meta: dict) -> dict:
 
 
 def _has_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return any("\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
+               for ch in text)
+
+
+def _untranslated_prose(text: str) -> bool:
+    """English prose left as is: no Chinese at all and three English words in a row (a formula is fine)."""
+    return not _has_cjk(text) and re.search(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}", text) is not None
 
 
 def test_there_are_zh_lessons() -> None:
@@ -68,7 +75,7 @@ def test_zh_lesson_mirrors_english(zh_path: Path) -> None:
         assert _has_cjk(zh_meta[key]), f"{zh_path.name}: {key} is not in Chinese"
     for zh_ex in zh_meta.get("exercises", []):
         for key in EXERCISE_TRANSLATED:
-            assert _has_cjk(zh_ex[key]), f"{zh_path.name}: exercise {key} is not in Chinese: {zh_ex[key]!r}"
+            assert not _untranslated_prose(zh_ex[key]), f"{zh_path.name}: exercise {key} is not in Chinese: {zh_ex[key]!r}"
     for name, preset in zh_meta.get("presets", {}).items():
         if isinstance(preset, dict) and "why" in preset:
             assert _has_cjk(preset["why"]), f"{zh_path.name}: preset {name}'s why is not in Chinese"
