@@ -252,6 +252,21 @@ class RunStore:
     def done_lessons(self) -> set[str]:
         return {r["lesson_id"] for r in self._exec("SELECT lesson_id FROM lesson_progress")}
 
+    # --- solved exercises (their own table, created on first use) ------------------------------
+
+    _EXERCISES_SQL = ("CREATE TABLE IF NOT EXISTS exercise_progress (lesson_id TEXT NOT NULL, "
+                      "exercise INTEGER NOT NULL, solved_at REAL NOT NULL, PRIMARY KEY (lesson_id, exercise))")
+
+    def mark_exercise_solved(self, lesson_id: str, exercise: int) -> None:
+        """Record that the learner's prediction for exercise `exercise` (1-based) of a lesson was right."""
+        self._exec(self._EXERCISES_SQL)
+        self._exec("INSERT OR IGNORE INTO exercise_progress VALUES (?, ?, ?)", (lesson_id, int(exercise), time.time()))
+
+    def solved_exercises(self, lesson_id: str) -> set[int]:
+        self._exec(self._EXERCISES_SQL)
+        rows = self._exec("SELECT exercise FROM exercise_progress WHERE lesson_id = ?", (lesson_id,))
+        return {int(r["exercise"]) for r in rows}
+
 
 def _finite(x: float | None) -> float | None:
     import math

@@ -2,7 +2,9 @@
 
 A `train` lesson on a terminal 120 columns or wider shows the train tool itself beside the text,
 with the lesson's preset loaded (Ctrl+S starts it). Otherwise Enter (or the button) opens the tool's
-own screen (`tui_lab.ui.tools`) with the preset. Ctrl+D marks the lesson done.
+own screen (`tui_lab.ui.tools`) with the preset. Ctrl+D marks the lesson done. The lesson's exercises
+follow its text (`tui_lab.ui.widgets.exercises`); `e` jumps to the first unsolved one, and solved ones
+are kept in the run store.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ EMBED_WIDTH = 120  # from this width a train lesson shows the train tool beside 
 class LessonScreen(Screen):
     """Read a lesson and open its interactive tool."""
 
-    CSS_PATH = ["lesson.tcss", "train.tcss"]
+    CSS_PATH = ["lesson.tcss", "train.tcss", "../widgets/exercises.tcss"]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (EMBED_WIDTH, "-wide")]
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("enter,o", "open_tool", "Open tool"),
         Binding("ctrl+d", "toggle_done", "Done ✓"),
         Binding("ctrl+r", "open_cells", "Run cells"),
+        Binding("e", "exercises", "Exercises"),
         Binding("ctrl+s", "start", "Start", priority=True),
         Binding("ctrl+x", "stop", "Stop", priority=True),
         Binding("j", "scroll(1)", "Scroll down", show=False),
@@ -76,6 +79,10 @@ class LessonScreen(Screen):
                 yield Static("", id="lesson-bar")  # shown when the train tool takes the side panel's place
                 with VerticalScroll(id="lesson-text"):
                     yield Markdown(lesson.body, id="lesson-markdown")
+                    if lesson.exercises:
+                        from tui_lab.ui.widgets.exercises import ExercisesPanel
+
+                        yield ExercisesPanel(lesson.exercises, self._solved(), id="lesson-exercises")
             with Vertical(id="lesson-side"):
                 yield Static(Text.assemble((lesson.title, "bold"), "\n", (lesson.section, "dim")), id="lesson-title")
                 yield Static("", id="lesson-done")
@@ -102,6 +109,28 @@ class LessonScreen(Screen):
         self.query_one("#lesson-done", Static).update(mark)
         self.query_one("#lesson-bar", Static).update(Text.assemble((self.lesson.section, "dim"), "  ", mark))
 
+    def _solved(self) -> set[int]:
+        try:
+            return self.app.store.solved_exercises(self.lesson.id)
+        except Exception:  # a damaged or read-only store: the exercises still work, unrecorded
+            return set()
+
+    def on_exercises_panel_solved(self, event) -> None:
+        try:
+            self.app.store.mark_exercise_solved(self.lesson.id, event.number)
+        except Exception as exc:
+            self.notify(f"solved, but the progress could not be saved: {exc}", severity="warning")
+
+    def action_exercises(self) -> None:
+        """Jump to the first exercise not solved yet, ready to type a prediction."""
+        from tui_lab.ui.widgets.exercises import ExercisesPanel
+
+        panels = self.query(ExercisesPanel)
+        target = panels.first().first_open() if panels else None
+        if target is not None:
+            target.focus()
+            target.parent.scroll_visible(animate=False, top=True)
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "lesson-open":
             self.action_open_tool()
@@ -122,6 +151,8 @@ class LessonScreen(Screen):
             return self.train_panel is not None
         if action == "open_cells":
             return bool(self.lesson.cells) and self.lesson.tool != "snippets"
+        if action == "exercises":
+            return bool(self.lesson.exercises)
         return True
 
     def on_resize(self) -> None:
