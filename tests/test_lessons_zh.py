@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import copy
 import re
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 from pathlib import Path
 
 import pytest
@@ -44,6 +47,16 @@ def _untranslated(meta: dict) -> dict:
     return meta
 
 
+_TRANSLATED_LINE = re.compile(r"^(title|section|summary|prompt|hint|explain|why) = ")
+
+
+def _front_lines(path: Path) -> list[str]:
+    """The front matter's lines, less the one-line translated keys: byte-for-byte what both files share."""
+    parts = split_front_matter(path.read_text(encoding="utf-8"))
+    assert parts is not None
+    return [line for line in parts[0].splitlines() if not _TRANSLATED_LINE.match(line)]
+
+
 def _has_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
                for ch in text)
@@ -67,6 +80,7 @@ def test_zh_lesson_mirrors_english(zh_path: Path) -> None:
     zh_meta, zh_body = _split(zh_path)
     en_meta, en_body = _split(en_path)
     assert _untranslated(zh_meta) == _untranslated(en_meta)
+    assert _front_lines(zh_path) == _front_lines(en_path), "untranslated front matter differs byte for byte"
     assert parse_cells(zh_body) == parse_cells(en_body)
     sections = tomllib.loads(SECTIONS.read_text(encoding="utf-8"))
     assert zh_meta["section"] == sections[en_meta["section"]]
