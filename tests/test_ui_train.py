@@ -100,9 +100,9 @@ async def test_stop_is_honoured_and_recorded():
     [
         ("lr", "abc", "finite number > 0"),
         ("lr", "-1", "finite number > 0"),
-        ("epochs", "0", "whole number >= 1"),
-        ("batch_size", "2.5", "whole number >= 1"),
-        ("epochs", "", "whole number >= 1"),
+        ("epochs", "0", "whole number from 1 to"),
+        ("batch_size", "2.5", "whole number from 1 to"),
+        ("epochs", "", "whole number from 1 to"),
     ],
 )
 @sync

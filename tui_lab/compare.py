@@ -193,19 +193,18 @@ def compare(config: CompareConfig, control: RunControl | None = None, *,
     hyperparameter changes apply to every run. Raises ConfigError at once for bad input; what goes
     wrong later arrives as events.
     """
-    import torch
-
     from tui_lab.data import dataset_info
     from tui_lab.devices import list_devices, resolve_device
-    from tui_lab.models import build_model
-    from tui_lab.training import load_on_device
+    from tui_lab.training import check_train_memory, load_on_device
 
     configs = config.train_configs()
     device = resolve_device(configs[0].device)
     info = dataset_info(configs[0].dataset)
-    with torch.device("meta"):  # the model must fit the data before the data is loaded
-        build_model(configs[0].model, info, **configs[0].model_options)
+    # the model must fit the data, and every run must fit in memory, before the data is loaded
+    check_train_memory(configs[0], info, device, copies=len(configs))
     data = load_on_device(configs[0].dataset, device, configs[0].data_dir)
+    check_train_memory(configs[0], info, device, batch=min(configs[0].batch_size, data.train_x.shape[0]),
+                       copies=len(configs))
     device_name = next((d.description for d in list_devices() if d.name == device), device)
     return _race(configs, device, device_name, data, control or RunControl(cancel), config.batched)
 

@@ -322,10 +322,13 @@ def parse_tensor(spec: Any, field: str = "input", seed: int = 0) -> Any:
     elif isinstance(spec, str):
         text = spec.strip()
         if text.startswith("[") or re.fullmatch(r"-?\d+(\.\d+)?", text):
+            from tui_lab.limits import check_nesting
+
+            check_nesting(field, text)
             try:
                 data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(field, f"not valid JSON nested lists ({exc.msg}): {text[:40]!r}") from None
+            except (json.JSONDecodeError, RecursionError) as exc:
+                raise ConfigError(field, f"not valid JSON nested lists ({getattr(exc, 'msg', exc)}): {text[:40]!r}") from None
             if not isinstance(data, list):
                 data = [[data]]
         elif text.lower() in NAMED_KERNELS:

@@ -51,8 +51,14 @@ def list_devices() -> list[DeviceInfo]:
 
 def resolve_device(name: str = "auto") -> str:
     """Map a user's device name to one that exists; 'auto' picks cuda:0, then mps, then cpu."""
+    from tui_lab.limits import shown
+
+    if name is None:
+        name = "auto"
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError("device", f"must name a device (auto, cpu, cuda:N or mps), got {shown(name)}")
     names = [d.name for d in list_devices()]
-    wanted = (name or "auto").strip().lower()
+    wanted = name.strip().lower()
     if wanted == "auto":
         for prefer in ("cuda:0", "mps"):
             if prefer in names:
@@ -61,5 +67,5 @@ def resolve_device(name: str = "auto") -> str:
     if wanted == "cuda":
         wanted = "cuda:0"
     if wanted not in names:
-        raise ConfigError("device", f"no device {name!r} here; available: auto, {', '.join(names)}")
+        raise ConfigError("device", f"no device {shown(name)} here; available: auto, {', '.join(names)}")
     return wanted

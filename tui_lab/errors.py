@@ -20,6 +20,10 @@ class ConfigError(DllabError, ValueError):
         super().__init__(f"{field}: {message}")
 
 
+class StoreError(DllabError):
+    """The run store cannot be opened or written (read-only or missing DLLAB_HOME); str() is one line."""
+
+
 def choice_error(field: str, value: object, allowed) -> ConfigError:
     """The standard error for a value that is not one of a fixed set of names."""
     names = ", ".join(str(a) for a in allowed)

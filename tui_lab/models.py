@@ -66,6 +66,56 @@ def build_model(name: str, info: DatasetInfo, **options: Any) -> nn.Module:
     return _BUILDERS[key](info, **options)
 
 
+# The options each model takes; any other option is refused (never silently ignored).
+MODEL_OPTIONS: dict[str, tuple[str, ...]] = {
+    "linear": (), "softmax": (),
+    "mlp": ("hidden", "activation", "dropout"),
+    "lenet": ("batch_norm",), "lenet-relu": ("batch_norm",),
+    "alexnet": ("dropout",), "vgg": ("dropout",), "nin": ("dropout",),
+    "googlenet": (), "resnet": ("width",),
+    "rnn": ("hidden", "layers"), "gru": ("hidden", "layers"), "lstm": ("hidden", "layers"),
+}
+
+
+def check_model_options(name: str, options: dict[str, Any] | None) -> dict[str, Any]:
+    """Normalized model options; ConfigError(option, ...) for one the model does not take or a bad value."""
+    from tui_lab import limits
+
+    key = (name or "").strip().lower()
+    allowed = MODEL_OPTIONS.get(key, ())
+    out: dict[str, Any] = {}
+    for opt, value in dict(options or {}).items():
+        if opt not in allowed:
+            takes = f"{key} takes {', '.join(allowed)}" if allowed else f"{key} takes no options"
+            users = [m for m, opts in MODEL_OPTIONS.items() if opt in opts]
+            where = f"; it applies to {', '.join(users)}" if users else ""
+            raise ConfigError(opt, f"does not apply to model {key} ({takes}){where}")
+        if opt == "hidden":
+            widths = limits.parse_int_list("hidden", value if isinstance(value, (list, tuple)) else
+                                           (value if isinstance(value, str) else [value]), 1, limits.MAX_HIDDEN)
+            if key in ("rnn", "gru", "lstm"):
+                if len(widths) != 1:
+                    raise ConfigError("hidden", f"{key} has one hidden size (e.g. --hidden 64), got {len(widths)}: "
+                                                f"{limits.shown(','.join(map(str, widths)))}")
+                out[opt] = widths[0]
+            else:
+                out[opt] = widths
+        elif opt in ("layers", "width"):
+            out[opt] = limits.parse_int(opt, value, 1, 64 if opt == "layers" else limits.MAX_HIDDEN)
+        elif opt == "dropout":
+            out[opt] = limits.parse_float("dropout", value, 0.0, 1.0, high_open=True)
+        elif opt == "activation":
+            act = str(value).strip().lower()
+            if act not in ACTIVATIONS:
+                raise choice_error("activation", limits.shown(value).strip("'"), ACTIVATIONS)
+            out[opt] = act
+        elif opt == "batch_norm":
+            if not isinstance(value, bool):
+                raise ConfigError("batch_norm", f"must be true or false, got {limits.shown(value)}")
+            out[opt] = value
+    return out
+
+
 def check_fit(name: str, info: DatasetInfo) -> None:
     """ConfigError('model', ...) naming the models that do fit, when `name` cannot take this data set."""
     spec = MODELS[name]

@@ -34,6 +34,10 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
 }
 
 
+# The optimizers a momentum coefficient applies to (`--momentum` with any other is refused).
+MOMENTUM_OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop")
+
+
 def optimizer_name(name: str) -> str:
     key = (name or "").strip().lower()
     if key not in OPTIMIZERS:
@@ -42,14 +46,10 @@ def optimizer_name(name: str) -> str:
 
 
 def parse_lr(value: object, field: str = "lr") -> float:
-    """A learning rate: a finite number > 0 (strings like '1e-3' accepted)."""
-    try:
-        lr = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ConfigError(field, f"must be a finite number > 0, got {value!r}") from None
-    if not math.isfinite(lr) or lr <= 0:
-        raise ConfigError(field, f"must be a finite number > 0, got {value!r}")
-    return lr
+    """A learning rate: a finite number > 0 within float32 range (strings like '1e-3' accepted)."""
+    from tui_lab.limits import parse_lr as _parse
+
+    return _parse(value, field)
 
 
 def make_optimizer(name: str, params: Iterable, lr: float, weight_decay: float = 0.0, momentum: float | None = None):

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from tui_lab.errors import ConfigError
+from tui_lab.errors import ConfigError, StoreError
 from tui_lab.paths import dllab_home  # re-exported: callers import it from here
 
 SCHEMA = """
@@ -141,19 +141,111 @@ def _pid_alive(pid: int | None) -> bool:
 
 
 class RunStore:
-    """The run history. Safe to share between the UI thread and a training worker thread."""
+    """The run history. Safe to share between the UI thread and a training worker thread.
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
-        self.path = Path(path) if path else default_store_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    Opening checks the file (`PRAGMA quick_check`). A damaged file is moved aside, never deleted, with
+    its -wal/-shm files, and a fresh store starts; `notice` then holds a one-line message naming both
+    paths. A store that cannot be opened or written (read-only or missing `DLLAB_HOME`, `DLLAB_HOME`
+    pointing at a file) raises StoreError with a one-line message. `RunStore.in_memory()` is a store
+    that keeps nothing: the app uses it to keep working without history.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, *, _memory: bool = False) -> None:
+        self.persistent = not _memory
+        self.path = Path(":memory:") if _memory else (Path(path) if path else default_store_path())
+        self.notice: str | None = None  # what happened to a damaged store, one line
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        with self._lock:
-            self._db.executescript(SCHEMA)
+        if _memory:
+            self._db = self._connect(":memory:")
+        else:
+            self._open_checked()
+        try:
+            with self._lock:
+                self._db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise _store_error(self.path, exc) from None
+
+    @classmethod
+    def in_memory(cls) -> "RunStore":
+        """A store that keeps runs only while this process lives."""
+        return cls(_memory=True)
+
+    @staticmethod
+    def _connect(target: str) -> sqlite3.Connection:
+        db = sqlite3.connect(target, check_same_thread=False, isolation_level=None, timeout=30)
+        db.row_factory = sqlite3.Row
+        return db
+
+    def _open_checked(self) -> None:
+        path = self.path
+        parent = path.parent
+        if parent.exists() and not parent.is_dir():
+            raise StoreError(f"run store: {parent} is not a directory (set DLLAB_HOME to a directory)")
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"run store: cannot create {parent}: {exc.strerror or exc}") from None
+        if path.exists() and not path.is_file():
+            raise StoreError(f"run store: {path} is not a file")
+        problem = None
+        try:
+            self._db = self._connect(str(path))
+            self._db.execute("PRAGMA journal_mode=WAL")
+            rows = self._db.execute("PRAGMA quick_check").fetchall()
+            if [tuple(r) for r in rows] != [("ok",)]:
+                problem = str(rows[0][0]).splitlines()[0] if rows else "no answer to quick_check"
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                self._close_quietly()
+                raise _store_error(path, exc) from None
+            problem = str(exc)
+        if problem is not None:
+            # move the files aside before closing: SQLite deletes the -wal and -shm on its last close
+            try:
+                aside = self._move_aside(problem)
+            finally:
+                self._close_quietly()
+            self.notice = f"run store {path} was damaged ({problem}); moved it to {aside} and started a fresh one"
+            try:
+                self._db = self._connect(str(path))
+                self._db.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.Error as exc:
+                self._close_quietly()
+                raise _store_error(path, exc) from None
+        try:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            self._close_quietly()
+            raise _store_error(path, exc) from None
+
+    def _close_quietly(self) -> None:
+        db = getattr(self, "_db", None)
+        if db is not None:
+            try:
+                db.close()
+            except sqlite3.Error:
+                pass
+
+    def _move_aside(self, problem: str) -> Path:
+        """Rename the damaged file (and its -wal/-shm) to `<name>.damaged-<time>`; never delete it."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{n}")
+        try:
+            os.replace(self.path, aside)
+            for suffix in ("-wal", "-shm"):
+                side = self.path.with_name(self.path.name + suffix)
+                if side.exists():
+                    os.replace(side, aside.with_name(aside.name + suffix))
+        except OSError as exc:
+            raise StoreError(f"run store {self.path} is damaged ({problem}) and cannot be moved aside: "
+                             f"{exc.strerror or exc}") from None
+        return aside
 
     def close(self) -> None:
         with self._lock:
@@ -161,7 +253,17 @@ class RunStore:
 
     def _exec(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
         with self._lock:
-            return self._db.execute(sql, tuple(args))
+            try:
+                return self._db.execute(sql, tuple(args))
+            except sqlite3.Error as exc:  # read-only, disk full, damaged after opening: one line, no traceback
+                raise _store_error(self.path, exc) from None
+
+    def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, tuple(args)).fetchall()
+            except sqlite3.Error as exc:
+                raise _store_error(self.path, exc) from None
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -226,19 +328,24 @@ class RunStore:
             sql += " WHERE r.group_id = ?"
             args.append(group_id)
         sql += " ORDER BY r.started DESC, r.id DESC"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return [self._summary(r) for r in self._exec(sql, args).fetchall()]
+        if limit is not None:
+            sql += f" LIMIT {max(0, int(limit))}"
+        return [self._summary(r) for r in self._rows(sql, args)]
 
     def get_run(self, run_id: int) -> RunDetail:
-        row = self._exec(self._SUMMARY_SQL + " WHERE r.id = ?", (run_id,)).fetchone()
+        from tui_lab.limits import INT64_MAX
+
+        if not isinstance(run_id, int) or not 1 <= run_id <= INT64_MAX:
+            raise ConfigError("run", f"no run with id {str(run_id)[:40]} in {self.path}")
+        rows = self._rows(self._SUMMARY_SQL + " WHERE r.id = ?", (run_id,))
+        row = rows[0] if rows else None
         if row is None:
             raise ConfigError("run", f"no run with id {run_id} in {self.path}")
         epochs = [
             EpochRow(r["epoch"], r["train_loss"], r["train_acc"], r["val_loss"], r["val_acc"], r["examples_per_sec"], r["seconds"])
-            for r in self._exec("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
+            for r in self._rows("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
         ]
-        steps = [(r["step"], r["epoch"], r["loss"]) for r in self._exec("SELECT * FROM steps WHERE run_id = ? ORDER BY step", (run_id,))]
+        steps = [(r["step"], r["epoch"], r["loss"]) for r in self._rows("SELECT * FROM steps WHERE run_id = ? ORDER BY step", (run_id,))]
         return RunDetail(self._summary(row), epochs, steps)
 
     # --- lesson progress ----------------------------------------------------------------------
@@ -250,7 +357,67 @@ class RunStore:
             self._exec("DELETE FROM lesson_progress WHERE lesson_id = ?", (lesson_id,))
 
     def done_lessons(self) -> set[str]:
-        return {r["lesson_id"] for r in self._exec("SELECT lesson_id FROM lesson_progress")}
+        return {r["lesson_id"] for r in self._rows("SELECT lesson_id FROM lesson_progress")}
+
+
+def check_store(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    """What `dllab doctor` reports about the run store, changing nothing: integrity (quick_check on a
+    read-only connection), journal mode, whether it can be written; `usable` False says why in `problem`."""
+    import tempfile
+
+    p = Path(path) if path else default_store_path()
+    out: dict[str, Any] = {"path": str(p), "exists": p.is_file(), "integrity": None, "journal_mode": None,
+                           "writable": False, "usable": False, "problem": None}
+    ancestor = p.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        out["problem"] = f"{ancestor} is not a directory (set DLLAB_HOME to a directory)"
+        return out
+    if p.exists() and not p.is_file():
+        out["problem"] = f"{p} is not a file"
+        return out
+    try:  # can a file be created next to it (the -wal and -shm files need that too)?
+        with tempfile.NamedTemporaryFile(dir=ancestor, prefix=".dllab-doctor-"):
+            pass
+        if p.exists():
+            with open(p, "r+b"):
+                pass
+        out["writable"] = True
+    except OSError as exc:
+        out["problem"] = f"not writable: {exc.strerror or exc}"
+    if p.exists():
+        try:
+            db = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+            try:
+                rows = db.execute("PRAGMA quick_check").fetchall()
+                out["integrity"] = "; ".join(str(r[0]) for r in rows[:3]) or "no answer"
+                out["journal_mode"] = str(db.execute("PRAGMA journal_mode").fetchone()[0])
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            out["integrity"] = f"damaged ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        if out["integrity"] != "ok" and out["problem"] is None:
+            out["problem"] = (f"integrity check failed: {out['integrity']}; the next dllab command moves it aside "
+                              "and starts a fresh store")
+        elif out["journal_mode"] not in (None, "wal") and out["problem"] is None:
+            out["problem"] = f"journal mode is {out['journal_mode']}, not wal; the next dllab command sets it"
+    else:
+        out["integrity"] = "not created yet"
+    out["usable"] = out["writable"] and out["integrity"] in ("ok", "not created yet")
+    return out
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return any(w in text for w in ("not a database", "malformed", "corrupt", "disk image"))
+
+
+def _store_error(path: Path, exc: BaseException) -> StoreError:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return StoreError(f"run store {path} is not writable ({text}); check DLLAB_HOME and its permissions")
+    return StoreError(f"run store {path}: {text}")
 
     # --- solved exercises (their own table, created on first use) ------------------------------
 

@@ -56,8 +56,10 @@ class TrainConfig:
         """Normalized copy (lower-case names, numbers parsed); ConfigError naming the field otherwise."""
         from tui_lab.data import dataset_info
         from tui_lab.models import MODELS, check_fit
-        from tui_lab.optimizers import optimizer_name, parse_lr
+        from tui_lab import limits
         from tui_lab.errors import choice_error
+        from tui_lab.models import check_model_options
+        from tui_lab.optimizers import MOMENTUM_OPTIMIZERS, optimizer_name
 
         model = (self.model or "").strip().lower()
         if model not in MODELS:
@@ -65,15 +67,17 @@ class TrainConfig:
         dataset = dataset_info(self.dataset).name
         check_fit(model, dataset_info(dataset))
         optimizer = optimizer_name(self.optimizer)
-        lr = parse_lr(self.lr)
-        epochs = _int_at_least("epochs", self.epochs, 1)
-        batch_size = _int_at_least("batch_size", self.batch_size, 1)
-        report_every = _int_at_least("report_every", self.report_every, 1)
-        seed = _int_at_least("seed", self.seed, 0)
-        wd = _float_at_least("weight_decay", self.weight_decay, 0.0)
-        momentum = None if self.momentum is None else _float_at_least("momentum", self.momentum, 0.0)
-        if momentum is not None and momentum >= 1:
-            raise ConfigError("momentum", f"must be in [0, 1), got {self.momentum!r}")
+        lr = limits.parse_lr(self.lr)
+        epochs = limits.parse_epochs(self.epochs)
+        batch_size = limits.parse_batch_size(self.batch_size)
+        report_every = limits.parse_int("report_every", self.report_every, 1, limits.MAX_REPORT_EVERY)
+        seed = limits.parse_seed(self.seed)
+        wd = limits.parse_float("weight_decay", self.weight_decay, 0.0)
+        momentum = None if self.momentum is None else limits.parse_float("momentum", self.momentum, 0.0, 1.0, high_open=True)
+        if momentum is not None and optimizer not in MOMENTUM_OPTIMIZERS:
+            raise ConfigError("momentum", f"does not apply to {optimizer}; it applies to {', '.join(MOMENTUM_OPTIMIZERS)}")
+        data_dir = limits.check_dir("data_dir", self.data_dir)
+        options = check_model_options(model, self.model_options)
         from tui_lab.threads import parse_threads
 
         requested = parse_threads(self.threads)
@@ -83,28 +87,7 @@ class TrainConfig:
             raise choice_error("amp", self.amp, AMP_MODES)
         return replace(self, model=model, dataset=dataset, optimizer=optimizer, lr=lr, epochs=epochs,
                        batch_size=batch_size, report_every=report_every, seed=seed, weight_decay=wd,
-                       momentum=momentum, amp=amp, threads=threads_value)
-
-
-def _int_at_least(field_name: str, value: Any, low: int) -> int:
-    try:
-        as_float = float(value)
-        ok = as_float.is_integer()
-    except (TypeError, ValueError):
-        ok = False
-    if not ok or int(as_float) < low:
-        raise ConfigError(field_name, f"must be a whole number >= {low}, got {value!r}")
-    return int(as_float)
-
-
-def _float_at_least(field_name: str, value: Any, low: float) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        x = math.nan
-    if not math.isfinite(x) or x < low:
-        raise ConfigError(field_name, f"must be a finite number >= {low}, got {value!r}")
-    return x
+                       momentum=momentum, amp=amp, threads=threads_value, data_dir=data_dir, model_options=options)
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -288,6 +271,33 @@ def load_checkpoint(path: str | Path, config: TrainConfig):
 # --- the loop ----------------------------------------------------------------------------------
 
 
+MEMORY_HINT = "use smaller --hidden sizes, a smaller model or a smaller --batch-size"
+
+
+def check_train_memory(cfg: TrainConfig, info: Any, device: str, batch: int | None = None, copies: int = 1) -> None:
+    """ConfigError before anything is allocated when the model (weights, gradients, optimizer state) or,
+    given `batch`, one batch's activations (forward and backward) would not fit in free memory."""
+    import torch
+
+    from tui_lab import limits
+    from tui_lab.models import build_model
+
+    with torch.device("meta"):
+        meta = build_model(cfg.model, info, **cfg.model_options)
+    params = sum(p.numel() * p.element_size() for p in meta.parameters())
+    needed = 4 * params  # weights, gradients and up to two optimizer states
+    what = f"{cfg.model} ({sum(p.numel() for p in meta.parameters()):,} parameters)"
+    if batch is not None:
+        act = limits.activation_bytes(meta, tuple(info.input_shape), batch)
+        if act:
+            needed += 2 * act
+            what += f" with batch {batch:,}"
+    if copies > 1:
+        needed *= copies
+        what = f"{copies} runs of {what}"
+    limits.check_memory("memory", needed, device, what, MEMORY_HINT)
+
+
 def train(config: TrainConfig, control: RunControl | None = None,
           checkpoint_path: str | Path | None = None, *, cancel: threading.Event | None = None) -> Iterator[Event]:
     """Validate `config`, load its data on its device, and return the stream of training events.
@@ -304,13 +314,10 @@ def train(config: TrainConfig, control: RunControl | None = None,
     device = resolve_device(cfg.device)
     if cfg.amp != "off" and not device.startswith("cuda"):
         raise ConfigError("amp", f"{cfg.amp} mixed precision needs a CUDA device; this run is on {device} (use --amp off)")
-    from tui_lab.models import build_model  # validate model/data fit before loading the data
-
-    import torch
-
-    with torch.device("meta"):
-        build_model(cfg.model, dataset_info(cfg.dataset), **cfg.model_options)
+    info = dataset_info(cfg.dataset)
+    check_train_memory(cfg, info, device)  # builds on the meta device: validates model/data fit, no memory
     data = load_on_device(cfg.dataset, device, cfg.data_dir, cfg.channels_last and device.startswith("cuda"))
+    check_train_memory(cfg, info, device, batch=min(cfg.batch_size, data.train_x.shape[0]))
     device_name = next((d.description for d in list_devices() if d.name == device), device)
     return _run(cfg, device, device_name, data, control or RunControl(cancel), checkpoint_path)
 

@@ -13,12 +13,29 @@ import typer
 from tui_lab.errors import DllabError
 
 EXIT_BAD_INPUT = 2
+EXIT_STORE = 1  # the run store cannot be used: not the input's fault
+MAX_ERROR_LINE = 500  # characters; a 100 kB argument is never echoed whole
+
+
+def one_line(message: str, limit: int = MAX_ERROR_LINE) -> str:
+    """The message on one line, cut to `limit` characters with the full length noted."""
+    text = " ".join(str(message).split())
+    if len(text) > limit:
+        text = f"{text[:limit]}… ({len(text):,} characters)"
+    return text
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     """Print `error: <message>` on one line to stderr and return the Exit to raise."""
-    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.write(f"error: {one_line(message)}\n")
+    sys.stderr.flush()
     return typer.Exit(code)
+
+
+def error_code(exc: DllabError) -> int:
+    from tui_lab.errors import StoreError
+
+    return EXIT_STORE if isinstance(exc, StoreError) else EXIT_BAD_INPUT
 
 
 @contextmanager
@@ -27,7 +44,19 @@ def user_errors(code: int = EXIT_BAD_INPUT) -> Iterator[None]:
     try:
         yield
     except DllabError as exc:
-        raise fail(str(exc), code) from None
+        raise fail(str(exc), error_code(exc) if code == EXIT_BAD_INPUT else code) from None
+
+
+def open_store():
+    """The run store; a damaged one moved aside is reported on stderr in one line (stdout stays pure)."""
+    from tui_lab.runs import RunStore
+
+    with user_errors():
+        store = RunStore()
+    if store.notice:
+        sys.stderr.write(f"warning: {one_line(store.notice)}\n")
+        sys.stderr.flush()
+    return store
 
 
 def _clean(value: Any) -> Any:

@@ -28,17 +28,9 @@ def _parse_lrs(text: str | None) -> list[float] | None:
 
 
 def _parse_momentum(text: str | None) -> float | None:
-    from tui_lab.errors import ConfigError
+    from tui_lab.limits import parse_float
 
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError("momentum", f"must be a number in [0, 1), got {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise ConfigError("momentum", f"must be a number in [0, 1), got {text!r}")
-    return value
+    return None if text is None else parse_float("momentum", text, 0.0, 1.0, high_open=True)
 
 
 def _size(field: str, text: str, most: int) -> int:
@@ -146,17 +138,23 @@ def compare_command(
     from tui_lab.commands._common import fail
 
     with user_errors():
-        from tui_lab.commands.train import _float, _int_list
+        from tui_lab import limits
         from tui_lab.commands._common import threads_option
         from tui_lab.compare import CompareConfig, compare, settings_from_lists
         from tui_lab.recording import record_compare
+        from tui_lab.errors import ConfigError
 
         threads_value = threads_option(threads)
         options: dict = {}
         if hidden is not None:
-            options["hidden"] = _int_list("hidden", hidden)
-        wd = _float("weight_decay", weight_decay)
-        settings = settings_from_lists(_split(optimizers), _parse_lrs(lr), _parse_momentum(momentum), wd)
+            options["hidden"] = limits.parse_int_list("hidden", hidden)
+        wd = limits.parse_float("weight_decay", weight_decay, 0.0)
+        names = _split(optimizers)
+        mu = _parse_momentum(momentum)
+        if mu is not None and not any(n.lower() in ("momentum", "nesterov") for n in names):
+            raise ConfigError("momentum", "applies to the momentum and nesterov runs; none of "
+                                          f"{limits.shown(optimizers)} is one")
+        settings = settings_from_lists(names, _parse_lrs(lr), mu, wd)
         modes = {"auto": None, "on": True, "off": False}
         if stacked.strip().lower() not in modes:
             from tui_lab.errors import choice_error
@@ -170,14 +168,19 @@ def compare_command(
         events = compare(config, cancel=cancel)
 
     from tui_lab.compare import new_group_id
-    from tui_lab.runs import RunStore
+    from tui_lab.commands._common import open_store
 
     group = new_group_id()
-    store = RunStore()
+    store = open_store()
+    recorded = record_compare(store, events, group)
     try:
-        final = _render(record_compare(store, events, group), group, quiet=as_json)
+        final = _render(recorded, group, quiet=as_json)
     except KeyboardInterrupt:
         cancel.set()
+        recorded.close()  # runs still going are marked cancelled in the store
+        if as_json:
+            with user_errors():
+                print_json(_stored_group(store, group))
         raise fail(f"cancelled (Ctrl-C); the runs so far are kept as group {group}", 130) from None
     from tui_lab.compare import CompareFailed
 
@@ -187,6 +190,20 @@ def compare_command(
         raise fail(f"{final.message} ({final.hint})", 1)
     if final is None or all(r.status == "failed" for r in final.results):
         raise fail("every run failed", 1)
+
+
+def _stored_group(store, group: str) -> dict:
+    """The race as the store holds it, in the shape `--json` prints for a finished race."""
+    runs = []
+    for summary in sorted(store.list_runs(group_id=group), key=lambda r: r.id):
+        detail = store.get_run(summary.id)
+        initial = next((loss for step, _epoch, loss in detail.steps if step == 0), None)
+        runs.append({"run_id": summary.id, "optimizer": summary.optimizer, "lr": summary.lr, "status": summary.status,
+                     "device": summary.device, "initial_loss": initial, "message": summary.message,
+                     "epochs": [{"epoch": e.epoch, "train_loss": e.train_loss, "train_acc": e.train_acc,
+                                 "val_loss": e.val_loss, "val_acc": e.val_acc, "examples_per_sec": e.examples_per_sec,
+                                 "seconds": e.seconds} for e in detail.epochs]})
+    return {"group": group, "status": "cancelled", "runs": runs}
 
 
 def _render(events, group: str, quiet: bool):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tui_lab.commands._common import print_json
+from tui_lab.commands._common import fail, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -76,7 +76,7 @@ def doctor_command(as_json: bool = typer.Option(False, "--json", help="print JSO
     from tui_lab import __version__
     from tui_lab.data import default_data_dir
     from tui_lab.devices import list_devices
-    from tui_lab.runs import default_store_path
+    from tui_lab.runs import check_store, default_store_path
     from tui_lab.threads import choose_threads
 
     size = shutil.get_terminal_size((0, 0))
@@ -93,6 +93,7 @@ def doctor_command(as_json: bool = typer.Option(False, "--json", help="print JSO
                      "fits_app": size.columns >= 80 and size.lines >= 24},
         "data_dir": str(default_data_dir()),
         "run_store": str(default_store_path()),
+        "run_store_check": check_store(),
         "executable": sys.executable,
     }
     try:
@@ -101,9 +102,16 @@ def doctor_command(as_json: bool = typer.Option(False, "--json", help="print JSO
         info["textual"] = textual.__version__
     except Exception as exc:  # report, do not crash: that is the point of doctor
         info["textual"] = f"missing ({exc})"
+    store = info["run_store_check"]
     if as_json:
         print_json(info)
-        return
+    else:
+        _doctor_table(info)
+    if not store["usable"]:
+        raise fail(f"run store {store['path']} is not usable: {store['problem']}", 1)
+
+
+def _doctor_table(info: dict) -> None:
     rows = []
     for k, v in info.items():
         if k == "threads":
@@ -111,7 +119,7 @@ def doctor_command(as_json: bool = typer.Option(False, "--json", help="print JSO
         elif isinstance(v, list):
             v = "; ".join(v)
         elif isinstance(v, dict):
-            v = ", ".join(f"{a}={b}" for a, b in v.items())
+            v = ", ".join(f"{a}={b}" for a, b in v.items() if b is not None)
         rows.append([k, str(v)])
     if not info["terminal"]["fits_app"]:
         rows.append(["warning", "the app needs a terminal of at least 80x24"])

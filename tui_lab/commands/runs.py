@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tui_lab.commands._common import print_json, user_errors
+from tui_lab.commands._common import open_store, print_json, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -21,14 +21,16 @@ def _fmt_acc(x: float | None) -> str:
 
 
 def list_command(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="print JSON"),
-                 limit: int = typer.Option(50, "--limit", help="at most this many runs"),
+                 limit: str = typer.Option("50", "--limit", help="at most this many runs (>= 1)"),
                  group: str = typer.Option(None, "--group", help="only the runs of one optimizer race (group id)")) -> None:
     """List runs, newest first."""
     if ctx.invoked_subcommand is not None:
         return
-    from tui_lab.runs import RunStore
+    from tui_lab.limits import INT64_MAX, parse_int
 
-    runs = RunStore().list_runs(limit=limit, group_id=group)
+    with user_errors():
+        n = parse_int("limit", limit, 1, INT64_MAX)
+    runs = open_store().list_runs(limit=n, group_id=group)
     if as_json:
         print_json({"runs": [
             {"id": r.id, "status": r.status, "model": r.model, "dataset": r.dataset, "optimizer": r.optimizer,
@@ -50,21 +52,16 @@ def list_command(ctx: typer.Context, as_json: bool = typer.Option(False, "--json
 
 
 def _parse_id(run_id: str) -> int:
-    from tui_lab.errors import ConfigError
+    from tui_lab.limits import parse_run_id
 
-    try:
-        return int(run_id)
-    except ValueError:
-        raise ConfigError("run", f"a run id is a whole number (see `dllab runs`), got {run_id!r}") from None
+    return parse_run_id(run_id)
 
 
 def show_command(run_id: str = typer.Argument(..., help="run id"),
                  as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Show one run: its settings and per-epoch metrics."""
-    from tui_lab.runs import RunStore
-
     with user_errors():
-        detail = RunStore().get_run(_parse_id(run_id))
+        detail = open_store().get_run(_parse_id(run_id))
     if as_json:
         print_json(detail.to_json())
         return
@@ -94,12 +91,12 @@ def export_command(run_id: str = typer.Argument(..., help="run id"),
     """Export a run as CSV (one row per epoch) or JSON (everything, with the loss curve)."""
     import sys
 
-    from tui_lab.runs import RunStore, export_run
+    from tui_lab.runs import export_run
 
     with user_errors():
         if fmt not in ("csv", "json"):
             from tui_lab.errors import ConfigError
 
             raise ConfigError("format", f"unknown format {fmt!r}; allowed: csv, json")
-        text = export_run(RunStore().get_run(_parse_id(run_id)), fmt)
+        text = export_run(open_store().get_run(_parse_id(run_id)), fmt)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

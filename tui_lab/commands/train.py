@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from tui_lab.commands._common import fail, print_json, user_errors
+from tui_lab.commands._common import fail, open_store, print_json, user_errors
 
 EXIT_FAILED, EXIT_DIVERGED, EXIT_CANCELLED = 1, 3, 130
 
@@ -58,30 +58,29 @@ def train_command(
     from tui_lab.commands._common import threads_option
     from tui_lab.training import TrainConfig, train
 
+    from tui_lab import limits
+
     options: dict = {}
     with user_errors():
         threads_value = threads_option(threads)
         if hidden is not None:
-            options["hidden"] = _int_list("hidden", hidden)
-            if model.strip().lower() in ("rnn", "gru", "lstm"):
-                options["hidden"] = options["hidden"][0]
+            options["hidden"] = limits.parse_int_list("hidden", hidden)
         if activation is not None:
             options["activation"] = activation
         if dropout is not None:
-            options["dropout"] = _float("dropout", dropout)
+            options["dropout"] = limits.parse_float("dropout", dropout, 0.0, 1.0, high_open=True)
         if batch_norm:
             options["batch_norm"] = True
         config = TrainConfig(
             model=model, dataset=dataset, optimizer=optimizer, lr=lr, epochs=epochs, batch_size=batch_size,
             device=device, seed=seed, weight_decay=weight_decay,
-            momentum=None if momentum is None else _float("momentum", momentum),
+            momentum=None if momentum is None else limits.parse_float("momentum", momentum, 0.0, 1.0, high_open=True),
             amp=amp, data_dir=data_dir, model_options=options, threads=threads_value,
         ).validated()
         cancel = threading.Event()
         from tui_lab.recording import record
-        from tui_lab.runs import RunStore
 
-        store = RunStore()
+        store = open_store()
         run_id = store.create_run(config.to_dict())
         try:
             events = train(config, cancel=cancel, checkpoint_path=store.checkpoint_path(run_id))
@@ -89,14 +88,17 @@ def train_command(
             store.delete_run(run_id)  # bad input (e.g. an offline data set): no run happened
             raise
 
-    from tui_lab.commands.train_view import render_run
+    from tui_lab.commands.train_view import render_run, stored_result
 
+    recorded = record(store, run_id, events)
     try:
-        result = render_run(record(store, run_id, events), config, run_id, quiet=as_json)
+        result = render_run(recorded, config, run_id, quiet=as_json)
     except KeyboardInterrupt:
         cancel.set()
+        recorded.close()  # the store marks the run cancelled (if Ctrl-C landed outside the generator)
         if as_json:
-            print_json({"run_id": run_id, "status": "cancelled", "device": None, "epochs": []})
+            with user_errors():
+                print_json(stored_result(store, run_id))
         raise fail("cancelled (Ctrl-C); the run so far is kept in the history", EXIT_CANCELLED) from None
     if target:
         outcome = _target_outcome(target, result)
@@ -155,28 +157,3 @@ def _target_outcome(spec: dict, result) -> dict:
     problems = outcome_problems(spec, result.epochs, result.status)
     return {"target": dict(spec), "reached": not problems, "problems": problems}
 
-
-def _int_list(field: str, text: str) -> list[int]:
-    from tui_lab.errors import ConfigError
-
-    try:
-        values = [int(p) for p in text.replace(" ", "").split(",") if p]
-    except ValueError:
-        raise ConfigError(field, f"must be whole numbers separated by commas, e.g. 256,128; got {text!r}") from None
-    if not values or any(v < 1 for v in values):
-        raise ConfigError(field, f"must be whole numbers >= 1, e.g. 256,128; got {text!r}")
-    return values
-
-
-def _float(field: str, text: str) -> float:
-    import math
-
-    from tui_lab.errors import ConfigError
-
-    try:
-        x = float(text)
-    except ValueError:
-        x = math.nan
-    if not math.isfinite(x):
-        raise ConfigError(field, f"must be a finite number, got {text!r}")
-    return x

@@ -20,6 +20,16 @@ class RunResult:
                 "epochs": self.epochs, "message": self.message}
 
 
+def stored_result(store, run_id: int) -> dict[str, Any]:
+    """The run as the store holds it, in the shape of `RunResult.to_json()` (what `--json` prints
+    after Ctrl-C: device, the epochs done so far, status cancelled)."""
+    detail = store.get_run(run_id)
+    s = detail.summary
+    epochs = [{"epoch": e.epoch, "train_loss": e.train_loss, "train_acc": e.train_acc, "val_loss": e.val_loss,
+               "val_acc": e.val_acc, "examples_per_sec": e.examples_per_sec} for e in detail.epochs]
+    return RunResult(run_id, s.status, s.device, s.message, epochs).to_json()
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 

@@ -22,8 +22,10 @@ def parse_input_shape(text: str | tuple | list | None) -> tuple[int, ...]:
         shown = (text or "").strip()
         parts = re.split(r"\s*[x×X,*]\s*", shown) if shown else []
     allowed = "1 to 4 positive integers joined by 'x', like 1x28x28 (CxHxW) or 28x28 (steps x features)"
-    if not parts or len(parts) > 4 or not all(p.strip().isdigit() for p in parts):
-        raise ConfigError("input", f"expected {allowed}; got {shown!r}")
+    if not parts or len(parts) > 4 or not all(p.strip().isdigit() and len(p.strip()) <= 12 for p in parts):
+        from tui_lab.limits import shown as cut
+
+        raise ConfigError("input", f"expected {allowed}; got {cut(shown)}")
     shape = tuple(int(p) for p in parts)
     if any(s < 1 for s in shape):
         raise ConfigError("input", f"every size must be >= 1; got {shown!r}")

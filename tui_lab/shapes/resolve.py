@@ -90,7 +90,7 @@ def _resolve_user(text: str) -> ResolvedModel:
             module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ConfigError("model", f"cannot import {module_name!r} from the current directory or PYTHONPATH ({exc})") from None
-    except Exception as exc:  # the user's module raised while importing
+    except (Exception, SystemExit) as exc:  # the user's module raised (or called sys.exit) while importing
         raise ConfigError("model", f"importing {module_name!r} failed: {type(exc).__name__}: {exc}") from None
     obj: Any = module
     for part in attr.split("."):
@@ -102,7 +102,7 @@ def _resolve_user(text: str) -> ResolvedModel:
             raise ConfigError("model", f"{text!r} is neither an nn.Module nor callable")
         try:
             obj = obj()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit in the user's code is an error, not an exit
             raise ConfigError("model", f"building {text!r} with no arguments failed: {type(exc).__name__}: {exc}") from None
         if not isinstance(obj, nn.Module):
             raise ConfigError("model", f"{text!r} returned {type(obj).__name__}, not an nn.Module")

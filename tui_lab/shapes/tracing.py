@@ -43,6 +43,7 @@ def trace_model(model, input_shape: tuple[int, ...], *, name: str = "", batch_si
     import torch
 
     shape = parse_input_shape(input_shape)
+    _check_trace_memory(model, shape, batch_size, name)
     calls: list[Call] = []
     stack: list[Call] = []
     names = {id(m): n for n, m in model.named_modules()}
@@ -145,6 +146,21 @@ def _is_spatial(module) -> bool:
     from torch import nn
 
     return not isinstance(module, (nn.Linear, nn.Bilinear, nn.RNNBase, nn.Embedding, nn.MultiheadAttention))
+
+
+def _check_trace_memory(model, shape: tuple[int, ...], batch_size: int, name: str) -> None:
+    """ConfigError('input', ...) before the trace when its activations (all kept: the receptive-field
+    bookkeeping holds them) would not fit in free memory; estimated on the meta device."""
+    from tui_lab import limits
+
+    act = limits.activation_bytes(model, shape, batch_size)
+    if act is None:
+        return
+    first = next((p for p in model.parameters() if p.is_floating_point() and _numel(p)), None)
+    device = str(first.device) if first is not None else "cpu"
+    size = "x".join(str(s) for s in shape)
+    limits.check_memory("input", act, device, f"tracing {name or type(model).__name__} on input {size}",
+                        "give a smaller --input")
 
 
 def _numel(p) -> int:

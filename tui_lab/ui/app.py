@@ -53,6 +53,8 @@ class DllabApp(App):
         self.torch_ready = False
         self.torch_error: str | None = None
         self._store = None
+        self.store_notice: str | None = None  # a damaged store was moved aside (one line)
+        self.store_problem: str | None = None  # the store cannot be used: history is off (one line)
         self.lessons: list = []
         self.lesson_errors: list = []
         self.load_lessons()
@@ -61,12 +63,32 @@ class DllabApp(App):
 
     @property
     def store(self):
-        """The run store (SQLite, no torch), opened on first use."""
+        """The run store (SQLite, no torch), opened on first use (on mount, on the UI thread).
+
+        A damaged store is moved aside and a fresh one starts (`store_notice` says where it went); a
+        store that cannot be used (read-only or missing DLLAB_HOME) gives an in-memory one instead, so
+        the app keeps working without history (`store_problem` says why). Both show as a banner.
+        """
         if self._store is None:
+            from tui_lab.errors import StoreError
             from tui_lab.runs import RunStore
 
-            self._store = RunStore(self.store_path)
+            try:
+                self._store = RunStore(self.store_path)
+                self.store_notice = self._store.notice
+            except StoreError as exc:
+                self.store_problem = str(exc)
+                self._store = RunStore.in_memory()
         return self._store
+
+    def store_message(self) -> tuple[str | None, bool]:
+        """(banner text or None, whether it is a problem that continues) for StoreBanner."""
+        self.store  # noqa: B018 - open it to know
+        if self.store_problem:
+            return (f"History off: {self.store_problem}. Runs and progress are kept only until you quit.", True)
+        if self.store_notice:
+            return (f"Run store repaired: {self.store_notice}.", False)
+        return (None, False)
 
     def load_lessons(self) -> None:
         """Read the lesson files; a broken file becomes an entry in `lesson_errors`, never a crash."""
@@ -83,6 +105,10 @@ class DllabApp(App):
     # ------------------------------------------------------------------ start-up
 
     def on_mount(self) -> None:
+        self.store  # noqa: B018 - open (and check) it on the UI thread, before any screen or worker
+        if self.store_problem or self.store_notice:
+            self.notify(self.store_problem or self.store_notice or "", title="Run store",
+                        severity="error" if self.store_problem else "warning", timeout=12)
         if self.warm:
             self.import_torch()
         self.call_after_refresh(self._check_size)

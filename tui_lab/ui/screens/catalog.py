@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from tui_lab.ui.messages import TorchReady
 from tui_lab.ui.widgets.footer import Footer
+from tui_lab.ui.widgets.store_banner import StoreBanner
 
 BROKEN_SECTION = "Broken lessons"
 
@@ -85,6 +86,7 @@ class CatalogScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="catalog-root"):
+            yield StoreBanner()
             yield Static("", id="catalog-title")
             yield Input(placeholder="type to filter lessons…", id="catalog-filter", compact=True)
             yield OptionList(id="catalog-list")

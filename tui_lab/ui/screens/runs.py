@@ -17,6 +17,8 @@ from textual.widgets import DataTable, Static
 
 from tui_lab.ui.widgets.footer import Footer
 
+from tui_lab.ui.widgets.store_banner import StoreBanner
+
 STATUS_STYLES = {"finished": "green", "running": "cyan", "cancelled": "yellow", "interrupted": "magenta",
                  "diverged": "red", "failed": "red"}
 
@@ -45,6 +47,7 @@ class RunsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="runs-root"):
+            yield StoreBanner()
             yield Static("", id="runs-title")
             yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
