@@ -316,7 +316,7 @@ def test_compare_json_after_ctrl_c_is_the_race_as_stored(monkeypatch):
 
 
 def test_a_diverged_run_keeps_its_loss_points_up_to_the_divergence():
-    from tui_lab.runs import record
+    from tui_lab.recording import record
     from tui_lab.training import Diverged, TrainConfig, train
 
     store = RunStore()

@@ -27,7 +27,9 @@ def stored_result(store, run_id: int) -> dict[str, Any]:
     s = detail.summary
     epochs = [{"epoch": e.epoch, "train_loss": e.train_loss, "train_acc": e.train_acc, "val_loss": e.val_loss,
                "val_acc": e.val_acc, "examples_per_sec": e.examples_per_sec} for e in detail.epochs]
-    return RunResult(run_id, s.status, s.device, s.message, epochs).to_json()
+    threads = s.config.get("threads")
+    return RunResult(run_id, status=s.status, device=s.device, threads=threads if isinstance(threads, int) else None,
+                     message=s.message, epochs=epochs).to_json()
 
 
 def _pct(x: float | None) -> str:
