@@ -53,6 +53,14 @@ def record_events(store: RunStore, events: Iterable[Any], run_id: int | None = N
             elif isinstance(ev, t.EpochEnd):
                 store.add_epoch(ids[ev.run], EpochRow(ev.epoch, ev.train_loss, ev.train_acc, ev.val_loss,
                                                       ev.val_acc, ev.examples_per_sec, ev.seconds))
+            elif isinstance(ev, t.HyperparametersChanged) and ev.run in ids:
+                store.add_run_event(ids[ev.run], ev.step, ev.epoch, "hyperparameters",
+                                    {ch.name: {"old": ch.old, "new": ch.new} for ch in ev.changes})
+            elif isinstance(ev, (t.Paused, t.Resumed)):  # a pause stops every run of a race
+                for k in ids:
+                    if k not in done:
+                        store.add_run_event(ids[k], ev.step, ev.epoch,
+                                            "paused" if isinstance(ev, t.Paused) else "resumed")
             elif isinstance(ev, t.Diverged):
                 if math.isfinite(ev.loss):  # the exploding loss is the last point of its curve
                     store.add_step(ids[ev.run], ev.step, ev.epoch, ev.loss)

@@ -109,11 +109,13 @@ class RunDetail:
     summary: RunSummary
     epochs: list[EpochRow]
     steps: list[tuple[int, int, float | None]]  # (step, epoch, loss)
+    events: list["RunEvent"] = field(default_factory=list)  # run control: changes, pauses, resumes
 
     def to_json(self) -> dict[str, Any]:
         d = self.summary.to_json()
         d["epochs"] = [asdict(e) for e in self.epochs]
         d["steps"] = [{"step": s, "epoch": e, "loss": loss} for s, e, loss in self.steps]
+        d["events"] = [e.to_json() for e in self.events]
         return d
 
 
@@ -140,7 +142,91 @@ def _pid_alive(pid: int | None) -> bool:
         return True
 
 
-class RunStore:
+# === run control (issue 15): events of a run (live hyperparameter changes, pauses, resumes) =========
+# Kept in its own table and mixin so the store's opening code above stays separate.
+
+RUN_CONTROL_SCHEMA = """
+CREATE TABLE IF NOT EXISTS run_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL, epoch INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}',
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS run_events_run ON run_events(run_id, step);
+"""
+
+# kind: "hyperparameters" (data: {name: {"old": x, "new": y}}), "paused", "resumed" (the user's pause),
+# "continued" (`dllab train --resume`: data {"from_epoch": k, "epochs": E})
+RUN_EVENT_KINDS = ("hyperparameters", "paused", "resumed", "continued")
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """Something that happened to a run before global step `step` + 1 (during epoch `epoch`)."""
+
+    step: int
+    epoch: int
+    kind: str
+    data: dict = field(default_factory=dict)
+    at: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "epoch": self.epoch, "kind": self.kind, "data": self.data, "at": _iso(self.at)}
+
+    def describe(self) -> str:
+        """One line: `step 120 (epoch 2): lr 0.01 -> 0.001`."""
+        where = f"step {self.step} (epoch {self.epoch})"
+        if self.kind == "hyperparameters":
+            parts = [f"{name} {_num(v.get('old'))} -> {_num(v.get('new'))}" for name, v in self.data.items()]
+            return f"{where}: " + ", ".join(parts)
+        if self.kind == "continued":
+            return f"{where}: resumed from epoch {self.data.get('from_epoch')} to run {self.data.get('epochs')} epochs"
+        return f"{where}: {self.kind}"
+
+
+def _num(x: Any) -> str:
+    return "-" if x is None else f"{x:g}"
+
+
+class RunControlStore:
+    """RunStore's run-control part: a run's events, and reopening a run to continue it."""
+
+    path: Path
+
+    def _exec(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:  # RunStore's
+        raise NotImplementedError
+
+    def add_run_event(self, run_id: int, step: int, epoch: int, kind: str, data: dict[str, Any] | None = None) -> None:
+        if kind not in RUN_EVENT_KINDS:
+            raise ValueError(f"not a run event kind: {kind}")
+        self._exec("INSERT INTO run_events (run_id, step, epoch, kind, data, at) VALUES (?, ?, ?, ?, ?, ?)",
+                   (run_id, step, epoch, kind, json.dumps(data or {}), time.time()))
+
+    def run_events(self, run_id: int) -> list[RunEvent]:
+        rows = self._exec("SELECT * FROM run_events WHERE run_id = ? ORDER BY step, id", (run_id,)).fetchall()
+        return [RunEvent(r["step"], r["epoch"], r["kind"], json.loads(r["data"] or "{}"), r["at"]) for r in rows]
+
+    def reopen_run(self, run_id: int, completed_epochs: int, epochs: int, config: dict[str, Any]) -> None:
+        """Mark a run running again in this process to continue it after `completed_epochs`: what was
+        recorded after that epoch (the steps of an epoch cut short) goes, the events stay."""
+        self._exec("DELETE FROM steps WHERE run_id = ? AND epoch > ?", (run_id, completed_epochs))
+        self._exec("DELETE FROM epochs WHERE run_id = ? AND epoch > ?", (run_id, completed_epochs))
+        self._exec("DELETE FROM run_events WHERE run_id = ? AND epoch > ? AND kind != 'continued'",
+                   (run_id, completed_epochs))
+        self._exec("UPDATE runs SET status = 'running', ended = NULL, message = NULL, epochs = ?, config = ?,"
+                   " pid = ?, host = ? WHERE id = ?",
+                   (epochs, json.dumps(config), os.getpid(), socket.gethostname(), run_id))
+
+    def state_path(self, run_id: int) -> Path:
+        """The run's training state, written at the end of every epoch (see `tui_lab.checkpoints`)."""
+        return self.path.parent / "checkpoints" / f"run-{run_id}.state.pt"
+
+# === end of run control ==========================================================================
+
+
+class RunStore(RunControlStore):
     """The run history. Safe to share between the UI thread and a training worker thread.
 
     Opening checks the file (`PRAGMA quick_check`). A damaged file is moved aside, never deleted, with
@@ -162,6 +248,7 @@ class RunStore:
         try:
             with self._lock:
                 self._db.executescript(SCHEMA)
+                self._db.executescript(RUN_CONTROL_SCHEMA)  # run control's own table (block above)
         except sqlite3.Error as exc:
             self._db.close()
             raise _store_error(self.path, exc) from None
@@ -346,7 +433,7 @@ class RunStore:
             for r in self._rows("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
         ]
         steps = [(r["step"], r["epoch"], r["loss"]) for r in self._rows("SELECT * FROM steps WHERE run_id = ? ORDER BY step", (run_id,))]
-        return RunDetail(self._summary(row), epochs, steps)
+        return RunDetail(self._summary(row), epochs, steps, self.run_events(run_id))
 
     # --- lesson progress ----------------------------------------------------------------------
 

@@ -326,15 +326,19 @@ def steer(control: RunControl, learners: list, epoch: int, global_step: int) -> 
     """Between two steps: apply the hyperparameter changes asked for, wait out a pause."""
     from tui_lab.control import apply_hyperparameters
 
-    changes = control.take_changes()
-    if changes:
-        for index, learner in enumerate(learners):
-            applied = apply_hyperparameters(learner.optimizer, changes)
-            if applied:
-                yield HyperparametersChanged(epoch, global_step, tuple(applied), run=index)
+    def apply() -> Iterator[Event]:
+        changes = control.take_changes()
+        if changes:
+            for index, learner in enumerate(learners):
+                applied = apply_hyperparameters(learner.optimizer, changes)
+                if applied:
+                    yield HyperparametersChanged(epoch, global_step, tuple(applied), run=index)
+
+    yield from apply()
     if control.paused:
         yield Paused(epoch, global_step)
         control.wait_while_paused()
+        yield from apply()  # a change made while paused applies before the next step too
         if not control.cancelled:
             yield Resumed(epoch, global_step)
 

@@ -82,6 +82,8 @@ def show_command(run_id: str = typer.Argument(..., help="run id"),
                       f"{e.val_loss:.4f}" if e.val_loss is not None else "-", _fmt_acc(e.val_acc),
                       f"{e.examples_per_sec:,.0f}" if e.examples_per_sec else "-")
     console.print(table)
+    for event in detail.events:
+        console.print(event.describe(), highlight=False)
     if detail.steps:
         console.print(f"{len(detail.steps)} loss points recorded, last at step {detail.steps[-1][0]}")
 

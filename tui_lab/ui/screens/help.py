@@ -20,6 +20,7 @@ SCREENS: tuple[tuple[str, str, str], ...] = (
     ("Lessons catalog", "tui_lab.ui.screens.catalog", "CatalogScreen"),
     ("Lesson", "tui_lab.ui.screens.lesson", "LessonScreen"),
     ("Train", "tui_lab.ui.screens.train", "TrainScreen"),
+    ("Train, while a run goes", "tui_lab.ui.screens.train", "TrainPanel"),
     ("Runs", "tui_lab.ui.screens.runs", "RunsScreen"),
     ("Run curves", "tui_lab.ui.screens.run_detail", "RunDetailScreen"),
     ("Devices", "tui_lab.ui.screens.devices", "DevicesScreen"),

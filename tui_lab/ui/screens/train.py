@@ -58,6 +58,11 @@ def human_bytes(n: int | None) -> str:
 class TrainPanel(JobRunner, Vertical):
     """The form, Start/Stop, plots and epoch log: the train tool, inside TrainScreen or beside a lesson."""
 
+    BINDINGS = [
+        Binding("p", "pause", "Pause/resume"),
+        Binding("h", "hyperparameters", "Set lr/mom/wd"),
+    ]
+
     running: reactive[bool] = reactive(False, init=False)  # a training is under way: drives the buttons
 
     def __init__(self, preset: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -75,6 +80,8 @@ class TrainPanel(JobRunner, Vertical):
         self.dirty = False  # new steps since the last redraw
         self.epochs_drawn = -1  # the accuracy plot changes only when an epoch ends
         self.default_lrs: dict[str, float] = {}
+        self.changes: list[Any] = []  # HyperparametersChanged events of the current run (marked on the curves)
+        self.paused_at: Any = None  # the Paused event while the run is paused
 
     # ------------------------------------------------------------------ layout
 
@@ -85,6 +92,8 @@ class TrainPanel(JobRunner, Vertical):
                 with Horizontal(id="train-buttons"):
                     yield Button("Start ^S", id="train-start", variant="success", compact=True, disabled=True)
                     yield Button("Stop ^X", id="train-stop", variant="error", compact=True, disabled=True)
+                yield Input(id="train-hp", compact=True, placeholder="lr=0.001 momentum=0.9 weight_decay=0")
+                yield Static("", id="train-hp-msg")
                 yield Static("loading torch…", id="train-status")
                 yield Static("", id="train-note")  # what to try when a run is stuck; a regression's fit
                 yield EpochLog(id="train-epochs")
@@ -220,6 +229,8 @@ class TrainPanel(JobRunner, Vertical):
         self.control = control = RunControl()
         self.steps = ([], [])
         self.epochs = []
+        self.changes = []
+        self.paused_at = None
         self.epochs_drawn = -1
         self.last_step = None
         self.run_id = None
@@ -235,6 +246,61 @@ class TrainPanel(JobRunner, Vertical):
         self._redraw_plots()
         self._schedule_tick(first=True)
         self.run_job("train", lambda: self._train_job(config, control))
+        self.query_one("#train-stop", Button).focus()  # P and H act while the form is locked
+
+    # ------------------------------------------------------------------ steering a running job
+
+    def action_pause(self) -> None:
+        """P: pause the run between two steps, or resume it."""
+        if not self.running or self.control.cancelled:
+            return
+        if self.control.paused:
+            self.control.resume()
+        else:
+            self.control.pause()
+            self._status("pausing…", "yellow")
+
+    def action_hyperparameters(self) -> None:
+        """H: a one-line input for lr / momentum / weight decay, applied at the next step."""
+        if not self.running:
+            self._hp_message("start a run first: hyperparameters change while it trains", "yellow")
+            return
+        box = self.query_one("#train-hp", Input)
+        box.display = True
+        box.value = ""
+        box.focus()
+        self._hp_message("lr=…, momentum=… or weight_decay=… (a bare number is lr); Enter applies, Esc closes", "")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "train-hp":
+            return
+        event.stop()
+        try:
+            values = parse_hyperparameters(event.value)
+            if not self.running:
+                raise ConfigError("run", "no run is training")
+            self.control.set_hyperparameters(**values)
+        except ConfigError as exc:
+            self._hp_message(str(exc), "red")
+            return
+        self._hp_message("applied at the next step: " + ", ".join(f"{k} {v:g}" for k, v in values.items()), "green")
+        self._close_hp()
+
+    def on_key(self, event) -> None:
+        if event.key == "escape" and self.query_one("#train-hp", Input).has_focus:
+            event.stop()
+            self._close_hp()
+
+    def _close_hp(self) -> None:
+        box = self.query_one("#train-hp", Input)
+        box.display = False
+        if self.running:
+            self.query_one("#train-stop", Button).focus()
+
+    def _hp_message(self, text: str, style: str) -> None:
+        msg = self.query_one("#train-hp-msg", Static)
+        msg.update(Text(text, style=style))
+        msg.display = bool(text)
 
     def action_stop(self) -> None:
         if self.running and not self.control.cancelled:
@@ -281,6 +347,18 @@ class TrainPanel(JobRunner, Vertical):
             self.epochs.append(event)  # the table and plots pick it up at the next redraw
             self.dirty = True
             self._advise()
+        elif isinstance(event, t.HyperparametersChanged):
+            self.changes.append(event)
+            self.dirty = True
+            self._hp_message(f"step {event.step}: " + ", ".join(
+                f"{c.name} {'-' if c.old is None else f'{c.old:g}'} -> {c.new:g}" for c in event.changes), "green")
+        elif isinstance(event, t.Paused):
+            self.paused_at = event
+            self._status(f"run #{self.run_id} paused after step {event.step} (epoch {event.epoch}); "
+                         "P resumes, H changes lr", "yellow")
+        elif isinstance(event, t.Resumed):
+            self.paused_at = None
+            self._status(f"run #{self.run_id} resumed at step {event.step}", "")
         elif isinstance(event, t.FINAL_EVENTS):
             self._finish(event)
 
@@ -327,6 +405,8 @@ class TrainPanel(JobRunner, Vertical):
 
     def _stopped(self) -> None:
         self.running = False
+        self.paused_at = None
+        self.query_one("#train-hp", Input).display = False
         if self._tick_timer is not None:
             self._tick_timer.stop()
             self._tick_timer = None
@@ -363,6 +443,8 @@ class TrainPanel(JobRunner, Vertical):
         loss = self.query_one("#train-loss", CurvePlot)
         loss.set_series({"train": self.steps,
                          "val": ([e * spe for e in ex], [e.val_loss for e in self.epochs])})
+        loss.markers = [c.step for c in self.changes]
+        loss.marker_label = "lr/mom/wd changed"
         loss.redraw()
         if self.epochs_drawn != len(self.epochs):
             log = self.query_one(EpochLog)
@@ -372,7 +454,7 @@ class TrainPanel(JobRunner, Vertical):
             acc.set_series({"train": (ex, [e.train_acc for e in self.epochs]),
                             "val": (ex, [e.val_acc for e in self.epochs])})
             acc.redraw()
-        if self.running and self.last_step is not None:
+        if self.running and self.last_step is not None and self.paused_at is None:
             s = self.last_step
             mem = f"  {human_bytes(s.device_memory)}" if s.device_memory is not None else ""
             self._status(f"run #{self.run_id}  epoch {s.epoch}/{self.epochs_total}  step {s.step}/{self.steps_per_epoch}"
@@ -385,7 +467,7 @@ class TrainPanel(JobRunner, Vertical):
             self.query_one("#train-status", Static).update(Text(text, style=style), layout=False)
 
     def _idle_text(self) -> str:
-        return "Ready. Ctrl+S starts, Ctrl+X stops."
+        return "Ready. Ctrl+S starts, Ctrl+X stops; P pauses, H sets lr while it runs."
 
     # ------------------------------------------------------------------ other actions
 
@@ -446,6 +528,30 @@ class TrainPanel(JobRunner, Vertical):
                          "y = ŷ": (list(fit.targets), list(fit.targets))})
         plot.redraw()
 
+
+
+HP_ALIASES = {"lr": "lr", "momentum": "momentum", "mom": "momentum", "mu": "momentum",
+              "weight_decay": "weight_decay", "weight-decay": "weight_decay", "wd": "weight_decay"}
+
+
+def parse_hyperparameters(text: str) -> dict[str, float]:
+    """`lr=0.001 momentum=0.9` (commas or spaces; a bare number is lr) -> checked values;
+    ConfigError naming the field and what is allowed."""
+    from tui_lab.control import check_hyperparameter
+
+    parts = [p for p in text.replace(",", " ").split() if p]
+    if not parts:
+        raise ConfigError("lr", "type a value, e.g. lr=0.001 (or momentum=0.9, weight_decay=1e-4)")
+    out: dict[str, float] = {}
+    for part in parts:
+        name, sep, value = part.partition("=")
+        if not sep:
+            name, value = "lr", part
+        key = HP_ALIASES.get(name.strip().lower())
+        if key is None:
+            raise ConfigError(name, "cannot be changed while training; allowed: lr, momentum, weight_decay")
+        out[key] = check_hyperparameter(key, value)
+    return out
 
 
 class TrainScreen(Screen):

@@ -101,6 +101,8 @@ class CurvePlot(PlotextPlot):
         self.ylim: tuple[float, float] | None = None
         self.ylog = False  # log-scaled y axis (losses spanning decades, a diverged run beside good ones)
         self.y_ticks: list[str] = []  # the y labels of the last build (tests read them)
+        self.markers: list[float] = []  # x positions marked by a vertical line (a live hyperparameter change)
+        self.marker_label = "changed"
         self._version = 0  # bumped by redraw(); render() rebuilds the plot only when it changes
         self._cache_key: tuple | None = None
         self._cache = None
@@ -150,6 +152,9 @@ class CurvePlot(PlotextPlot):
                 color = COLORS[i % len(COLORS)]
                 text.append("  ━ ", style=RICH_COLORS.get(color, color))
                 text.append(name)
+        if self.markers and visible:
+            text.append("  ┊ ", style="yellow")
+            text.append(self.marker_label)
         return text
 
     def build(self, width: int, height: int):
@@ -183,6 +188,9 @@ class CurvePlot(PlotextPlot):
             plt.ylim(ymin, ymax)
             plt.yticks(ticks, self.y_ticks)
         xlo, xhi = min(all_x), max(all_x)
+        for x in self.markers:
+            if xlo <= x <= xhi:
+                plt.vline(x, "yellow")
         if xhi > xlo:
             xt, xdec = x_ticks(xlo, xhi, width)
             plt.xlim(xlo, xhi)
