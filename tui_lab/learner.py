@@ -57,22 +57,29 @@ class Learner:
 
     # --- one step ------------------------------------------------------------------------------
 
-    def step(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
-        """Forward, backward and one optimizer step on a batch, then fold it into the sums."""
+    def step(self, xb: torch.Tensor, yb: torch.Tensor, weight: float = 1.0) -> None:
+        """Forward, backward and one optimizer step on a batch, then fold it into the sums.
+
+        `weight` scales the loss that is differentiated (and the reporting window): a data-parallel
+        rank holding n of a global batch's m examples passes n * world_size / m, so that DDP's mean
+        over ranks is the mean over the whole batch even when the shares differ (see distributed.py).
+        """
         with self.autocast():
             out = self.model(xb)
-            loss = self.loss_fn(out.float(), yb)
+            # an empty share (a last global batch smaller than the ranks) still joins the backward
+            loss = self.loss_fn(out.float(), yb) if yb.shape[0] else out.float().sum() * 0.0
+        scaled = loss if weight == 1.0 else loss * weight
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
-            self.scaler.scale(loss).backward()
+            self.scaler.scale(scaled).backward()
             self.scaler.step(self.optimizer)
             self.scaler.update()
         else:
-            loss.backward()
+            scaled.backward()
             self.optimizer.step()
-        self.account(loss.detach().float(), out.detach(), yb)
+        self.account(loss.detach().float(), out.detach(), yb, weight)
 
-    def account(self, lv: torch.Tensor, out: torch.Tensor, yb: torch.Tensor) -> None:
+    def account(self, lv: torch.Tensor, out: torch.Tensor, yb: torch.Tensor, weight: float = 1.0) -> None:
         """Fold one step's loss (a 0-d tensor) and hits into the on-device sums: no host sync."""
         n = yb.shape[0]
         self.loss_sum += lv * n
@@ -83,7 +90,7 @@ class Learner:
             self.limit_t = EXPLODE_FACTOR * self.first_t.abs().nan_to_num(1.0).clamp_min(1.0)
         limit = self.limit_t
         self.step_t += 1
-        self.window += lv
+        self.window += lv if weight == 1.0 else lv * weight
         self.first_bad = torch.where((self.first_bad < 0) & ~(lv.abs() <= limit), self.step_t, self.first_bad)
         self.window_steps += 1
         self.seen += n

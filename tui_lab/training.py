@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from tui_lab.control import RunControl
+from tui_lab.distributed import SINGLE, Ranks
 from tui_lab.errors import ConfigError
 
 AMP_MODES = ("off", "bf16", "fp16")
@@ -46,6 +47,8 @@ class TrainConfig:
     channels_last: bool = False  # CUDA image models only
     data_dir: str | None = None
     threads: int | str = "auto"  # torch's intra-op CPU threads: a number, or "auto" (fits the box, see threads.py)
+    nproc: int = 1  # processes (ranks) per node under torchrun; batch_size is per rank (tui_lab.launch)
+    sync_bn: bool = False  # batch norm as SyncBatchNorm across the ranks (CUDA)
     # reporting
     report_every: int = 10  # steps between Step events (one host sync each)
 
@@ -85,9 +88,11 @@ class TrainConfig:
         amp = (self.amp or "off").lower()
         if amp not in AMP_MODES:
             raise choice_error("amp", self.amp, AMP_MODES)
+        nproc = limits.parse_int("nproc", self.nproc, 1, 1024)
         return replace(self, model=model, dataset=dataset, optimizer=optimizer, lr=lr, epochs=epochs,
                        batch_size=batch_size, report_every=report_every, seed=seed, weight_decay=wd,
-                       momentum=momentum, amp=amp, threads=threads_value, data_dir=data_dir, model_options=options)
+                       momentum=momentum, amp=amp, threads=threads_value, data_dir=data_dir, model_options=options,
+                       nproc=nproc, sync_bn=bool(self.sync_bn))
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -104,6 +109,7 @@ class Started:
     config: dict
     threads: int = 0  # torch's intra-op threads for this run (CPU work), re-checked every epoch
     threads_reason: str = ""  # why that many (threads.choose_threads)
+    world_size: int = 1  # processes training together (DDP ranks); steps_per_epoch counts global batches
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,7 @@ class Step:
     examples_per_sec: float
     device_memory: int | None = None  # bytes allocated on a CUDA device
     run: int = 0  # which run, in a race (0 for a single training)
+    ranks: tuple = ()  # a DDP run: (examples/s, device memory bytes or None) of each rank over the window
 
 
 @dataclass(frozen=True)
@@ -299,18 +306,23 @@ def check_train_memory(cfg: TrainConfig, info: Any, device: str, batch: int | No
 
 
 def train(config: TrainConfig, control: RunControl | None = None,
-          checkpoint_path: str | Path | None = None, *, cancel: threading.Event | None = None) -> Iterator[Event]:
+          checkpoint_path: str | Path | None = None, *, cancel: threading.Event | None = None,
+          ranks: Ranks | None = None) -> Iterator[Event]:
     """Validate `config`, load its data on its device, and return the stream of training events.
 
     `control` steers the run from another thread (cancel, pause, live hyperparameters); a plain
     `threading.Event` may be given as `cancel` instead. Raises ConfigError at once for bad input
     (unknown names, bad numbers, missing device, offline data set). Everything that goes wrong
-    later arrives as a Diverged or Failed event.
+    later arrives as a Diverged or Failed event. `ranks` is this process's rank in a data-parallel run
+    (set up by `tui_lab.launch`, which is how a config with nproc > 1 runs).
     """
     from tui_lab.data import dataset_info
     from tui_lab.devices import list_devices, resolve_device
 
     cfg = config.validated()
+    if ranks is None and (cfg.nproc > 1 or cfg.sync_bn):
+        raise ConfigError("nproc" if cfg.nproc > 1 else "sync_bn",
+                          "a run across processes starts with tui_lab.launch.run_training (dllab train --nproc N)")
     device = resolve_device(cfg.device)
     if cfg.amp != "off" and not device.startswith("cuda"):
         raise ConfigError("amp", f"{cfg.amp} mixed precision needs a CUDA device; this run is on {device} (use --amp off)")
@@ -319,7 +331,7 @@ def train(config: TrainConfig, control: RunControl | None = None,
     data = load_on_device(cfg.dataset, device, cfg.data_dir, cfg.channels_last and device.startswith("cuda"))
     check_train_memory(cfg, info, device, batch=min(cfg.batch_size, data.train_x.shape[0]))
     device_name = next((d.description for d in list_devices() if d.name == device), device)
-    return _run(cfg, device, device_name, data, control or RunControl(cancel), checkpoint_path)
+    return _run(cfg, device, device_name, data, control or RunControl(cancel), checkpoint_path, ranks or SINGLE)
 
 
 def steer(control: RunControl, learners: list, epoch: int, global_step: int) -> Iterator[Event]:
@@ -344,7 +356,7 @@ def steer(control: RunControl, learners: list, epoch: int, global_step: int) -> 
 
 
 def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, control: RunControl,
-         checkpoint_path: str | Path | None) -> Iterator[Event]:
+         checkpoint_path: str | Path | None, ranks: Ranks = SINGLE) -> Iterator[Event]:
     import torch
 
     from tui_lab.learner import Learner, divergence_message
@@ -354,7 +366,7 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cont
     model = optimizer = learner = None
     try:
         task = data.info.task
-        model = init_model(cfg, data.info, device)
+        model = ranks.prepare(init_model(cfg, data.info, device))
         optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, cfg.momentum)
         loss_fn = loss_for_task(task)
         amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
@@ -363,15 +375,15 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cont
         is_cuda = device.startswith("cuda")
         if is_cuda:
             torch.backends.cudnn.benchmark = True  # batch shapes are fixed: let cuDNN pick its fastest kernels
-        learner = Learner(model, optimizer, loss_fn, task, device, autocast, scaler)
+        learner = Learner(ranks.wrap(model), optimizer, loss_fn, task, device, autocast, scaler)
 
         n = data.train_x.shape[0]
-        bs = min(cfg.batch_size, n)
+        bs = min(cfg.batch_size * ranks.world_size, n)  # the global batch; each rank steps on its share
         steps_per_epoch = math.ceil(n / bs)
         shuffle = torch.Generator().manual_seed(cfg.seed)  # on the CPU: the same order on every device
         threads = fit_threads(cfg.threads)
         yield Started(device, device_name, count_parameters(model), n, data.val_x.shape[0], steps_per_epoch,
-                      cfg.to_dict(), threads.threads, threads.reason)
+                      cfg.to_dict(), threads.threads, threads.reason, ranks.world_size)
 
         t_start = time.perf_counter()
         global_step = 0
@@ -386,11 +398,11 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cont
                 if control.cancelled:
                     yield Cancelled(epoch, global_step)
                     return
-                idx = perm[i * bs:(i + 1) * bs]
-                learner.step(data.train_x[idx], data.train_y[idx])
+                idx, weight = ranks.share(perm[i * bs:(i + 1) * bs])
+                learner.step(data.train_x[idx], data.train_y[idx], weight)
                 global_step += 1
                 if learner.window_steps == cfg.report_every or i == steps_per_epoch - 1:
-                    mean_loss, bad, first = learner.window_values().tolist()
+                    mean_loss, bad, first, per_rank = ranks.window(learner, control, window_start)
                     at = learner.diverged_at(mean_loss, bad, first, global_step)
                     if at is not None:
                         yield Diverged(epoch, at, mean_loss, divergence_message(at, mean_loss, cfg.lr))
@@ -398,12 +410,12 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cont
                     now = time.perf_counter()
                     mem = torch.cuda.memory_allocated(device) if is_cuda else None
                     yield Step(epoch, i + 1, global_step, mean_loss,
-                               learner.window_steps * bs / max(now - window_start, 1e-9), mem)
+                               learner.window_steps * bs / max(now - window_start, 1e-9), mem, ranks=per_rank)
                     learner.reset_window()
                     window_start = time.perf_counter()
-            train_loss, train_acc = learner.epoch_values()
+            train_loss, train_acc = ranks.epoch_values(learner)
             train_seconds = time.perf_counter() - t_epoch
-            val_loss, val_acc = evaluate(model, loss_fn, data.val_x, data.val_y, task, max(bs, 512))
+            val_loss, val_acc = ranks.evaluate(evaluate, model, loss_fn, data.val_x, data.val_y, task, max(bs, 512))
             if not math.isfinite(val_loss):
                 yield Diverged(epoch, global_step, val_loss, divergence_message(global_step, val_loss, cfg.lr))
                 return

@@ -40,12 +40,22 @@ def train_command(
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="where torchvision data sets are (or will be downloaded)"),
     threads: str = typer.Option("auto", "--threads", help="torch CPU threads: auto (from the free CPUs, re-checked each "
                                 "epoch; see `dllab doctor`) or a whole number"),
+    nproc: Optional[str] = typer.Option(None, "--nproc", help="data-parallel processes on this node, under torchrun "
+                                        "(DDP: gloo on the CPU, NCCL with one GPU each); --batch-size is per process"),
+    nnodes: str = typer.Option("1", "--nnodes", help="DDP: machines taking part (torchrun --nnodes)"),
+    node_rank: str = typer.Option("0", "--node-rank", help="DDP: this machine's rank, 0..nnodes-1 (torchrun --node-rank)"),
+    rdzv_endpoint: Optional[str] = typer.Option(None, "--rdzv-endpoint", help="DDP: host:port of node 0, for "
+                                                "several machines (torchrun --rdzv-endpoint)"),
+    sync_bn: bool = typer.Option(False, "--sync-bn", help="DDP: batch norm over the whole global batch (SyncBatchNorm, CUDA)"),
+    rank_timeout: str = typer.Option("300", "--rank-timeout", help="DDP: seconds a rank waits for a silent peer "
+                                     "before the run fails"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object and nothing else"),
     lesson: Optional[str] = typer.Option(None, "--lesson", help="run this lesson's train preset (see `dllab lessons`); "
                                          "other flags override it"),
     preset_name: Optional[str] = typer.Option(None, "--preset", help="with --lesson: one of the lesson's named presets"),
 ) -> None:
-    """Train a model on a data set and record the run (or a lesson's preset: --lesson ID [--preset NAME])."""
+    """Train a model on a data set and record the run (or a lesson's preset: --lesson ID [--preset NAME]);
+    with --nproc N on N processes with DistributedDataParallel (torchrun)."""
     target: dict = {}
     if lesson is not None or preset_name is not None:
         values, target = _lesson_preset(ctx, lesson, preset_name)
@@ -56,7 +66,8 @@ def train_command(
         activation, dropout = values.get("activation", activation), values.get("dropout", dropout)
         batch_norm = bool(values.get("batch_norm", batch_norm))
     from tui_lab.commands._common import threads_option
-    from tui_lab.training import TrainConfig, train
+    from tui_lab.launch import Launch, run_training
+    from tui_lab.training import TrainConfig
 
     from tui_lab import limits
 
@@ -76,14 +87,22 @@ def train_command(
             device=device, seed=seed, weight_decay=weight_decay,
             momentum=None if momentum is None else limits.parse_float("momentum", momentum, 0.0, 1.0, high_open=True),
             amp=amp, data_dir=data_dir, model_options=options, threads=threads_value,
+            nproc=1 if nproc is None else nproc, sync_bn=sync_bn,
         ).validated()
+        launch = None
+        if nproc is not None or sync_bn or nnodes != "1" or node_rank != "0" or rdzv_endpoint is not None:
+            launch = Launch(nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint,
+                            timeout=rank_timeout).validated()
         cancel = threading.Event()
         from tui_lab.recording import record
 
+        if launch is not None and launch.node_rank > 0:  # rank 0 (node 0) records the run and shows it
+            _follow_node(config, launch, cancel)
+            return
         store = open_store()
         run_id = store.create_run(config.to_dict())
         try:
-            events = train(config, cancel=cancel, checkpoint_path=store.checkpoint_path(run_id))
+            events = run_training(config, cancel=cancel, checkpoint_path=store.checkpoint_path(run_id), launch=launch)
         except BaseException:
             store.delete_run(run_id)  # bad input (e.g. an offline data set): no run happened
             raise
@@ -112,6 +131,22 @@ def train_command(
     code = {"finished": 0, "diverged": EXIT_DIVERGED, "cancelled": EXIT_CANCELLED}.get(result.status, EXIT_FAILED)
     if code:
         raise fail(result.message or result.status, code)
+
+
+def _follow_node(config, launch, cancel: threading.Event) -> None:
+    """A node other than node 0: run its ranks under torchrun and say how they ended."""
+    from tui_lab import training as t
+    from tui_lab.launch import train_distributed
+
+    final = None
+    try:
+        for ev in train_distributed(config, cancel=cancel, launch=launch):
+            final = ev
+    except KeyboardInterrupt:
+        raise fail("cancelled (Ctrl-C); this node's ranks were stopped", EXIT_CANCELLED) from None
+    if isinstance(final, t.Failed):
+        raise fail(f"{final.message} ({final.hint})", EXIT_FAILED)
+    sys.stderr.write(f"node {launch.node_rank}: its {config.nproc} ranks ended; node 0 records the run\n")
 
 
 def _lesson_preset(ctx: typer.Context, lesson_id: Optional[str], name: Optional[str]) -> tuple[dict, dict]:

@@ -14,10 +14,12 @@ class RunResult:
     threads: int | None = None  # torch's CPU threads when the run started
     message: str | None = None
     epochs: list[dict[str, Any]] = field(default_factory=list)
+    world_size: int = 1  # processes that trained together (DDP ranks)
 
     def to_json(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "status": self.status, "device": self.device, "threads": self.threads,
-                "epochs": self.epochs, "message": self.message}
+                "epochs": self.epochs, "message": self.message,
+                "world_size": self.world_size}
 
 
 def stored_result(store, run_id: int) -> dict[str, Any]:
@@ -28,8 +30,9 @@ def stored_result(store, run_id: int) -> dict[str, Any]:
     epochs = [{"epoch": e.epoch, "train_loss": e.train_loss, "train_acc": e.train_acc, "val_loss": e.val_loss,
                "val_acc": e.val_acc, "examples_per_sec": e.examples_per_sec} for e in detail.epochs]
     threads = s.config.get("threads")
+    nproc = s.config.get("nproc", 1)
     return RunResult(run_id, status=s.status, device=s.device, threads=threads if isinstance(threads, int) else None,
-                     message=s.message, epochs=epochs).to_json()
+                     message=s.message, epochs=epochs, world_size=nproc if isinstance(nproc, int) else 1).to_json()
 
 
 def _pct(x: float | None) -> str:
@@ -55,7 +58,7 @@ def render_run(events: Iterable[Any], config, run_id: int, quiet: bool = False) 
         task = progress.add_task("train", total=None, epoch=1, loss="-")
         for ev in events:
             if isinstance(ev, t.Started):
-                result.device, result.threads = ev.device, ev.threads
+                result.device, result.threads, result.world_size = ev.device, ev.threads, ev.world_size
                 console.print(f"[dim]device {ev.device} ({ev.device_name}), {ev.params:,} parameters, "
                               f"{ev.train_size:,} train / {ev.val_size:,} val examples, "
                               f"{ev.threads} CPU thread{'s' if ev.threads != 1 else ''}[/dim]")
