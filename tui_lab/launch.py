@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -140,7 +141,7 @@ def torchrun_command(nproc: int, launch: Launch, workdir: Path) -> list[str]:
              [f"--node-rank={launch.node_rank}", f"--rdzv-endpoint={launch.rdzv_endpoint}"])
     return [sys.executable, "-m", "tui_lab.launch", "agent", f"--nnodes={launch.nnodes}",
             f"--nproc-per-node={nproc}", *where, "--max-restarts=0", "--monitor-interval=0.1",
-            f"--shutdown-timeout={SHUTDOWN_TIMEOUT}", "--module", "tui_lab.launch", "worker", str(workdir)]
+            f"--shutdown-timeout={SHUTDOWN_TIMEOUT}", f"--log-dir={workdir / 'logs'}", "--module", "tui_lab.launch", "worker", str(workdir)]
 
 
 def _threads_per_rank(cfg: t.TrainConfig) -> int:
@@ -203,7 +204,8 @@ def _final(cfg: t.TrainConfig, launch: Launch, final: Any, errors: list[dict], c
         if "timed out" in first["message"].lower() or "timeout" in first["message"].lower():
             hint = (f"rank {first['rank']} waited {launch.timeout:g} s for a rank that hung or died; "
                     "every rank was stopped")
-        return t.Failed(f"rank {first['rank']}: {first['message']}", hint)
+        message = re.sub(r"\[[^\]]*\.(?:cc|cpp|h|hpp):\d+\]\s*", "", first["message"])  # C++ source locations
+        return t.Failed(f"rank {first['rank']}: {message}", hint)
     if final is not None:
         return final
     if code == 0 and launch.node_rank > 0:  # rank 0 runs on node 0: this node's ranks just ended well
