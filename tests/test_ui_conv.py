@@ -249,3 +249,83 @@ def test_snapshot_digit_sobel_80x24(snap_compare):
 def test_snapshot_transposed_80x24(snap_compare):
     assert snap_compare(ConvApp({"preset": "transposed-stride"}), terminal_size=(80, 24),
                         run_before=_snap_before("right", "right"))
+
+
+def test_snapshot_digit_sobel_two_channels_80x24(snap_compare):
+    assert snap_compare(ConvApp({"preset": "digit-sobel", "step": 27}), terminal_size=(80, 24),
+                        run_before=_snap_before())
+
+
+def test_snapshot_multi_channel_80x24(snap_compare):
+    assert snap_compare(ConvApp({"preset": "multi-channel", "step": 1}), terminal_size=(80, 24),
+                        run_before=_snap_before())
+
+
+def test_snapshot_maxpool_digit_80x24(snap_compare):
+    assert snap_compare(ConvApp({"preset": "digit-maxpool", "step": 5}), terminal_size=(80, 24),
+                        run_before=_snap_before())
+
+
+def test_snapshot_digit_sobel_120x40(snap_compare):
+    assert snap_compare(ConvApp({"preset": "digit-sobel", "step": 27}), terminal_size=(120, 40),
+                        run_before=_snap_before())
+
+
+def test_snapshot_multi_channel_120x40(snap_compare):
+    assert snap_compare(ConvApp({"preset": "multi-out", "step": 5}), terminal_size=(120, 40),
+                        run_before=_snap_before())
+
+
+def test_snapshot_maxpool_digit_120x40(snap_compare):
+    assert snap_compare(ConvApp({"preset": "digit-maxpool", "step": 5}), terminal_size=(120, 40),
+                        run_before=_snap_before())
+
+
+def test_snapshot_transposed_padding_120x40(snap_compare):
+    assert snap_compare(ConvApp({"preset": "transposed-padding", "step": 2}), terminal_size=(120, 40),
+                        run_before=_snap_before())
+
+
+@sync
+async def test_every_input_channel_beside_its_kernel_slice_with_its_sum():
+    """CNN Explainer's view: one box per input channel, its kernel slice beside it, the slice's sum
+    of products as the box's subtitle; the sums plus the bias are the output cell (torch's number)."""
+    app = ConvApp({"preset": "multi-out", "step": 5})
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        frame = screen.frame
+        o, i, j = frame.out_index
+        cfg = screen.config
+        x = torch.tensor(cs._lists(cfg.input), dtype=torch.float64)
+        w = torch.tensor(cs._lists(cfg.kernel), dtype=torch.float64)
+        kh, kw = cfg.kernel_size
+        for c in range(2):
+            grid = screen.query_one(f"#conv-input{'' if c == 0 else f'-{c}'}", MatrixGrid)
+            assert grid.cells == [[str(v) for v in row] for row in cfg.input[c]]
+            box = screen.query_one(f"#conv-kernel-box{'' if c == 0 else f'-{c}'}")
+            part = float((x[c, i:i + kh, j:j + kw] * w[o, c]).sum())
+            assert box.border_subtitle == f"Σ {cs.fmt(int(part))}"
+        total = F.conv2d(x[None], w)[0, o, i, j]
+        assert f"= {int(total)}" in text(screen, "#conv-products")
+
+
+@sync
+async def test_heat_buckets_follow_the_values_and_padding_has_none():
+    app = ConvApp({"preset": "digit"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        grid = screen.query_one("#conv-input", MatrixGrid)
+        padded = screen.result.padded[0]
+        flat = [(padded[r][c], grid.heat[r][c]) for r in range(1, 9) for c in range(1, 9)]
+        # a larger value never gets a lower colour bucket (sequential scale for 0..16)
+        for (v1, b1) in flat:
+            for (v2, b2) in flat:
+                if v1 < v2:
+                    assert b1 <= b2
+        assert grid.heat[0][0] is not None and "pad" in grid.marks[(0, 0)]
+        # the rendered padding cell uses the fill, never the heat colour
+        line = grid.render_line(0).text
+        assert line.startswith("··0··0")
+        kernel = screen.query_one("#conv-kernel", MatrixGrid)
+        assert kernel.heat[0][0] < kernel.heat[0][1] < kernel.heat[0][2]  # -1 < 0 < 1: diverging
+        assert "kernel -2" in text(screen, "#conv-legend") and "output -" in text(screen, "#conv-legend")

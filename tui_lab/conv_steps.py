@@ -99,6 +99,10 @@ PRESETS: dict[str, dict[str, Any]] = {
                            "title": "transposed convolution with padding 1 crops the border"},
     "digit": {"mode": "conv", "input": "digit:0", "kernel": "sobel-x", "padding": 1,
               "title": "Sobel x on an 8x8 digit from the embedded data set"},
+    "digit-sobel": {"mode": "conv", "input": "digit:3", "kernel": "sobel", "padding": 1,
+                    "title": "Sobel x and y on a digit 3: output channel 0 finds vertical edges, 1 horizontal (o)"},
+    "digit-maxpool": {"mode": "max", "input": "digit:3", "kernel": 2, "stride": 2,
+                      "title": "2x2 max pooling, stride 2, on a digit: 8x8 -> 4x4, the strongest stroke kept"},
 }
 DEFAULT_PRESET = {"conv": "corr2d", "max": "maxpool", "avg": "avgpool", "transposed": "transposed"}
 
