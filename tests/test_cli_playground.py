@@ -17,7 +17,7 @@ def test_relu_net_solves_xor_and_the_map_is_printed():
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
     assert sum(1 for line in lines if len(line) == 30) == 10
-    assert "val acc" in r.stdout
+    assert "test acc" in r.stdout and "test loss" in r.stdout
 
 
 def test_json_reports_the_collapse_of_a_linear_net():

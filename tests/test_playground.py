@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 import threading
@@ -275,3 +276,123 @@ def test_frame_summary_is_json_and_matches_the_frame():
     assert data["collapse"]["boundary"] == pg.boundary_text(frame.collapse, 2)
     relu = list(pg.train_playground(pg.PlaygroundConfig("xor", (4,), "relu", steps=10), cols=4, rows=4))[-1]
     assert pg.frame_summary(relu)["collapse"] is None
+
+
+# --- TensorFlow Playground's settings -------------------------------------------------------------
+
+
+def test_default_noise_and_ratio_keep_the_data_sets_split_and_ratio_noise_resplit_it():
+    d = load_dataset("xor")
+    same = pg.playground_data(pg.PlaygroundConfig("xor"))
+    assert torch.equal(same.train_x, d.train_x) and torch.equal(same.val_x, d.val_x)
+    half = pg.playground_data(pg.PlaygroundConfig("xor", ratio=0.5))
+    assert len(half.train_x) == len(half.val_x) == (len(d.train_x) + len(d.val_x)) // 2
+    assert torch.equal(torch.cat([half.train_x, half.val_x]), torch.cat([d.train_x, d.val_x]))
+    noisy = pg.playground_data(pg.PlaygroundConfig("xor", noise=0.2))
+    moved = (noisy.train_x - d.train_x).std().item()
+    radius = torch.cat([d.train_x, d.val_x]).abs().max().item()
+    assert moved == pytest.approx(0.2 * radius, rel=0.1)  # noise std is the fraction of the radius
+    assert torch.equal(noisy.train_y, d.train_y)  # labels are those of the clean points
+
+
+def test_features_are_computed_from_x1_x2_and_feed_the_first_layer():
+    x = torch.tensor([[0.5, -2.0], [1.0, 3.0]])
+    f = pg.featurize(x, pg.FEATURES)
+    expected = torch.stack([x[:, 0], x[:, 1], x[:, 0] ** 2, x[:, 1] ** 2, x[:, 0] * x[:, 1],
+                            torch.sin(x[:, 0]), torch.sin(x[:, 1])], 1)
+    torch.testing.assert_close(f, expected)
+    cfg = pg.validate(pg.PlaygroundConfig("xor", (4,), features="x1x2, sin(x1) ,x1"))
+    assert cfg.features == ("x1", "x1x2", "sin_x1")  # canonical order
+    model = pg.build_playground_model(cfg)
+    first = pg.linear_layers(model)[0]
+    assert first.in_features == 3
+    with torch.no_grad():
+        ref = model[1](pg.featurize(x, cfg.features))
+        torch.testing.assert_close(model(x), ref)
+    assert pg.describe(cfg) == "3 → 4 → 2, relu"
+
+
+def test_regularisation_adds_rate_times_the_weights_norm_to_the_loss():
+    for kind in ("l1", "l2"):
+        cfg = pg.PlaygroundConfig("moons", (8,), "tanh", lr=0.05, optimizer="sgd", regularization=kind, reg_rate=0.01)
+        p = pg.Playground(cfg)
+        ref = copy.deepcopy(p.model)
+        opt = torch.optim.SGD(ref.parameters(), lr=0.05)
+        for _ in range(5):
+            opt.zero_grad()
+            ws = [ref[1].weight, ref[3].weight]
+            pen = sum(w.abs().sum() for w in ws) if kind == "l1" else sum((w ** 2).sum() for w in ws)
+            (F.cross_entropy(ref(p.data.train_x), p.data.train_y) + 0.01 * pen).backward()
+            opt.step()
+        p.train(5)
+        for a, b in zip(p.model.parameters(), ref.parameters()):
+            torch.testing.assert_close(a, b)
+        assert len(p.grad_norms) == 2
+
+
+def test_x1_times_x2_alone_solves_xor_with_no_hidden_layer():
+    """TensorFlow Playground's classic: xor is not linearly separable in (x1, x2), but it is in x1·x2."""
+    solved = list(pg.train_playground(pg.PlaygroundConfig("xor", (), lr=0.1, steps=300, features=("x1x2",)),
+                                      cols=4, rows=4, every=300))[-1]
+    plain = list(pg.train_playground(pg.PlaygroundConfig("xor", (), lr=0.1, steps=300), cols=4, rows=4, every=300))[-1]
+    assert solved.accuracy > 0.99 and solved.val_accuracy > 0.99
+    assert plain.accuracy < 0.7
+
+
+def test_noise_and_a_half_split_overfit_a_large_net_and_l2_narrows_the_gap():
+    def gap(**kw):
+        cfg = pg.PlaygroundConfig("xor", (64, 64), "relu", lr=0.01, steps=600, noise=0.3, ratio=0.5, **kw)
+        f = list(pg.train_playground(cfg, cols=4, rows=4, every=600))[-1]
+        return f.test_loss - f.loss, f
+
+    plain, f = gap()
+    assert f.test_loss > f.loss and plain > 0.2  # measured 0.46
+    l2, f2 = gap(regularization="l2", reg_rate=0.003)
+    assert 0 < l2 < plain / 3  # measured 0.03
+    # the test loss itself is what the frame says: cross-entropy on the test points
+    p = pg.Playground(pg.PlaygroundConfig("xor", (4,), noise=0.3, ratio=0.5))
+    frame = p.frame(4, 4)
+    with torch.no_grad():
+        assert frame.test_loss == pytest.approx(F.cross_entropy(p.model(p.data.val_x), p.data.val_y).item(), rel=1e-6)
+
+
+def test_deep_sigmoid_nets_show_vanishing_gradients_in_the_norms():
+    p = pg.Playground(pg.PlaygroundConfig("circles", (8, 8, 8, 8), "sigmoid", lr=0.01, optimizer="sgd"))
+    p.train(1)
+    norms = p.grad_norms
+    assert len(norms) == 5
+    assert norms[0] < norms[-1] / 20  # the first layer's gradient is a small fraction of the last's
+    relu = pg.Playground(pg.PlaygroundConfig("circles", (8, 8, 8, 8), "relu", lr=0.01, optimizer="sgd"))
+    relu.train(1)
+    assert relu.grad_norms[0] / relu.grad_norms[-1] > norms[0] / norms[-1]
+    # the norms are torch's: recompute them by hand
+    ref = copy.deepcopy(pg.Playground(pg.PlaygroundConfig("circles", (8, 8, 8, 8), "sigmoid")).model)
+    F.cross_entropy(ref(p.data.train_x), p.data.train_y).backward()
+    by_hand = [m.weight.grad.norm().item() for m in pg.linear_layers(ref)]
+    assert list(norms) == pytest.approx(by_hand, rel=1e-5)
+
+
+def test_neuron_maps_are_the_hidden_units_outputs_on_the_grid():
+    p = pg.Playground(pg.PlaygroundConfig("moons", (3, 2), "tanh"))
+    frame = p.frame(10, 8, neuron_size=(6, 4))
+    assert [len(layer) for layer in frame.neurons] == [3, 2]
+    pts = pg.grid_points(p.bounds(6 / 4), 6, 4)
+    with torch.no_grad():
+        h1 = torch.tanh(p.model[1](pts))
+        h2 = torch.tanh(p.model[3](h1))
+        outs = pg.hidden_outputs(p.model, pts)
+        torch.testing.assert_close(p.model(pts), p.model[5](h2))  # the leaves in order are the forward
+    torch.testing.assert_close(outs[0], h1)
+    torch.testing.assert_close(outs[1], h2)
+    torch.testing.assert_close(torch.tensor(frame.neurons[0][2]), h1[:, 2].reshape(4, 6))
+    torch.testing.assert_close(torch.tensor(frame.neurons[1][1]), h2[:, 1].reshape(4, 6))
+
+
+@pytest.mark.parametrize("preset,field", [
+    ({"noise": 2}, "noise"), ({"ratio": 0.95}, "ratio"), ({"regularization": "l3"}, "regularization"),
+    ({"reg_rate": -1}, "reg_rate"), ({"features": ["x3"]}, "features"), ({"features": []}, "features"),
+])
+def test_bad_playground_settings_name_their_field(preset, field):
+    with pytest.raises(ConfigError) as err:
+        pg.config_from_preset(preset)
+    assert err.value.field == field

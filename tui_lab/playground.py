@@ -4,6 +4,14 @@
 `frame(cols, rows)` evaluates the decision map on a grid of cell centres. `train_playground` streams
 frames for a whole run. `collapse_linear(model)` shows why a network without activations draws a
 straight line: its layers multiply out to a single W x + b.
+
+As TensorFlow Playground: `noise` adds Gaussian noise to the points (its standard deviation a
+fraction of the data's radius), `ratio` is the share of points used for training (the rest is the
+test set; 0.8 is the data set's own split), `batch_size`, `regularization` none / l1 / l2 with
+`reg_rate` (loss = cross-entropy + rate x sum |w| or rate x sum w^2 over the weights, biases
+excluded), and input `features` computed from (x1, x2): x1, x2, x1², x2², x1·x2, sin x1, sin x2.
+A frame carries train and test loss, each layer's weight-gradient norm at the last step and, when
+asked, every hidden neuron's output over a small map.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import math
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Callable, Iterator
 
@@ -26,7 +34,16 @@ OPTIMIZERS = ("adam", "sgd", "momentum", "rmsprop", "adagrad", "adamw", "nestero
 MAX_DEPTH = 4  # hidden layers
 MAX_WIDTH = 64  # units per hidden layer
 MAX_STEPS = 20_000
-PRESET_KEYS = ("dataset", "hidden", "activation", "lr", "optimizer", "steps", "batch_size", "seed")
+FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2")
+FEATURE_LABELS = {"x1": "x1", "x2": "x2", "x1^2": "x1²", "x2^2": "x2²", "x1x2": "x1·x2",
+                  "sin_x1": "sin x1", "sin_x2": "sin x2"}
+FEATURE_ALIASES = {"x1sq": "x1^2", "x2sq": "x2^2", "x1*x2": "x1x2", "x1·x2": "x1x2", "sinx1": "sin_x1",
+                   "sinx2": "sin_x2", "sin(x1)": "sin_x1", "sin(x2)": "sin_x2", "x1²": "x1^2", "x2²": "x2^2"}
+REGULARIZATIONS = ("none", "l1", "l2")
+MAX_NOISE = 1.0
+DEFAULT_RATIO = 0.8  # the embedded data sets' own train/validation split
+PRESET_KEYS = ("dataset", "hidden", "activation", "lr", "optimizer", "steps", "batch_size", "seed",
+               "noise", "ratio", "regularization", "reg_rate", "features")
 MARGIN = 0.1  # fraction of the data's span added around it in the map
 
 
@@ -40,6 +57,11 @@ class PlaygroundConfig:
     steps: int = 300  # steps in one run (a run can be continued)
     batch_size: int = 0  # 0 = full batch
     seed: int = 0
+    noise: float = 0.0  # std of the added noise, as a fraction of the data's radius
+    ratio: float = DEFAULT_RATIO  # share of the points used for training
+    regularization: str = "none"
+    reg_rate: float = 0.0
+    features: tuple[str, ...] = ("x1", "x2")
 
     @property
     def depth(self) -> int:
@@ -47,8 +69,8 @@ class PlaygroundConfig:
 
     @property
     def is_linear(self) -> bool:
-        """True when nothing non-linear sits between the layers."""
-        return not self.hidden or self.activation == "none"
+        """True when nothing non-linear sits between the layers or in the inputs."""
+        return (not self.hidden or self.activation == "none") and self.features == ("x1", "x2")
 
 
 @dataclass(frozen=True)
@@ -88,7 +110,7 @@ class PlaygroundFrame:
     step: int
     loss: float  # cross-entropy over the whole training set at this step
     accuracy: float  # training accuracy
-    val_accuracy: float
+    val_accuracy: float  # accuracy on the test points (the data set's validation split by default)
     grid: tuple[tuple[int, ...], ...]  # predicted class per cell, rows x cols, row 0 at the top
     confidence: tuple[tuple[float, ...], ...]  # softmax probability of that class
     bounds: Bounds
@@ -97,6 +119,13 @@ class PlaygroundFrame:
     config: PlaygroundConfig
     collapse: LinearCollapse | None = None  # set when the network is linear
     diverged: bool = False
+    test_loss: float = float("nan")  # cross-entropy over the test points
+    grad_norms: tuple[float, ...] = ()  # L2 norm of each linear layer's weight gradient, last step
+    neurons: tuple[tuple[tuple[tuple[float, ...], ...], ...], ...] = ()  # [layer][unit] rows x cols
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.val_accuracy
 
     @property
     def rows(self) -> int:
@@ -138,7 +167,42 @@ def validate(config: PlaygroundConfig) -> PlaygroundConfig:
     steps = _ranged("steps", config.steps, 1, MAX_STEPS)
     batch = _ranged("batch_size", config.batch_size, 0, 100_000)
     seed = _ranged("seed", config.seed, 0, 2**31 - 1)
-    return PlaygroundConfig(dataset, hidden, activation, lr, optimizer, steps, batch, seed)
+    noise = _fraction("noise", config.noise, 0.0, MAX_NOISE)
+    ratio = _fraction("ratio", config.ratio, 0.1, 0.9)
+    reg = (config.regularization or "none").strip().lower()
+    if reg not in REGULARIZATIONS:
+        raise choice_error("regularization", config.regularization, REGULARIZATIONS)
+    reg_rate = _fraction("reg_rate", config.reg_rate, 0.0, 10.0)
+    features = parse_features(config.features)
+    return PlaygroundConfig(dataset, hidden, activation, lr, optimizer, steps, batch, seed, noise, ratio, reg,
+                            reg_rate, features)
+
+
+def parse_features(value: Any) -> tuple[str, ...]:
+    """`x1,x2,x1x2` or a list -> the canonical feature names, in FEATURES order, no repeats."""
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    names = []
+    for item in items:
+        key = str(item).strip().lower().replace(" ", "")
+        key = FEATURE_ALIASES.get(key, key)
+        if key not in FEATURES:
+            raise choice_error("features", str(item).strip(), FEATURES)
+        names.append(key)
+    if not names:
+        raise ConfigError("features", f"needs at least one input feature; allowed: {', '.join(FEATURES)}")
+    return tuple(f for f in FEATURES if f in names)
+
+
+def _fraction(name: str, value: Any, low: float, high: float) -> float:
+    try:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(name, f"must be a number from {low:g} to {high:g}, got {value!r}") from None
+    if not (math.isfinite(v) and low <= v <= high):
+        raise ConfigError(name, f"must be a number from {low:g} to {high:g}, got {value!r}")
+    return v
 
 
 def config_from_preset(preset: dict[str, Any] | None) -> PlaygroundConfig:
@@ -147,6 +211,8 @@ def config_from_preset(preset: dict[str, Any] | None) -> PlaygroundConfig:
     unknown = sorted(set(preset) - set(PRESET_KEYS))
     if unknown:
         raise ConfigError("preset", f"unknown key {unknown[0]!r}; allowed: {', '.join(PRESET_KEYS)}")
+    if "features" in preset and not isinstance(preset["features"], str):
+        preset["features"] = tuple(preset["features"] or ())
     if "hidden" in preset and preset["hidden"] is not None and not isinstance(preset["hidden"], (int, list, tuple)):
         raise ConfigError("hidden", f"must be a list of widths, got {preset['hidden']!r}")
     return validate(PlaygroundConfig(**preset))
@@ -173,7 +239,7 @@ def describe(config: PlaygroundConfig) -> str:
     from tui_lab.data import dataset_info
 
     classes = dataset_info(config.dataset).num_classes
-    sizes = " → ".join(str(n) for n in (2, *config.hidden, classes))
+    sizes = " → ".join(str(n) for n in (len(config.features), *config.hidden, classes))
     if not config.hidden:
         return f"{sizes}, linear model"
     return f"{sizes}, {config.activation}"
@@ -189,12 +255,58 @@ def _data(dataset: str):
     return load_dataset(dataset)
 
 
+@dataclass(frozen=True)
+class PointData:
+    """The points a playground trains and tests on (raw (x1, x2), before the features)."""
+
+    train_x: Any
+    train_y: Any
+    val_x: Any  # the test points
+    val_y: Any
+    num_classes: int
+
+
+def playground_data(config: PlaygroundConfig) -> PointData:
+    """The data set's points with `noise` added (seeded by config.seed), split by `ratio`.
+
+    The points keep the data set's shuffled order, so ratio 0.8 and noise 0 give exactly the
+    embedded train / validation split."""
+    import torch
+
+    d = _data(config.dataset)
+    if config.noise == 0 and config.ratio == DEFAULT_RATIO:
+        return PointData(d.train_x, d.train_y, d.val_x, d.val_y, d.info.num_classes)
+    x = torch.cat([d.train_x, d.val_x])
+    y = torch.cat([d.train_y, d.val_y])
+    if config.noise > 0:
+        g = torch.Generator().manual_seed(config.seed + 7919)
+        radius = x.abs().max()
+        x = x + config.noise * radius * torch.randn(x.shape, generator=g)
+    n_train = len(x) - int(round(len(x) * (1 - config.ratio)))
+    return PointData(x[:n_train].contiguous(), y[:n_train].contiguous(), x[n_train:].contiguous(),
+                     y[n_train:].contiguous(), d.info.num_classes)
+
+
+def featurize(x, features: tuple[str, ...]):
+    """(n, 2) points -> (n, len(features)) inputs, in the order of `features`."""
+    import torch
+
+    x1, x2 = x[:, 0], x[:, 1]
+    make = {"x1": lambda: x1, "x2": lambda: x2, "x1^2": lambda: x1 * x1, "x2^2": lambda: x2 * x2,
+            "x1x2": lambda: x1 * x2, "sin_x1": lambda: torch.sin(x1), "sin_x2": lambda: torch.sin(x2)}
+    return torch.stack([make[f]() for f in features], 1)
+
+
 def data_bounds(dataset: str, aspect: float = 1.0) -> Bounds:
     """A box around all points of the data set with a margin, widened to width/height = aspect."""
     import torch
 
     d = _data(dataset)
-    pts = torch.cat([d.train_x, d.val_x])
+    return points_bounds(torch.cat([d.train_x, d.val_x]), aspect)
+
+
+def points_bounds(pts, aspect: float = 1.0) -> Bounds:
+    """A box around these (n, 2) points with a margin, widened to width/height = aspect."""
     lo, hi = pts.min(0).values.tolist(), pts.max(0).values.tolist()
     span = max(hi[0] - lo[0], hi[1] - lo[1])
     pad = MARGIN * span
@@ -220,11 +332,68 @@ def build_playground_model(config: PlaygroundConfig):
     from tui_lab.models import build_model
 
     info = dataset_info(config.dataset)
+    features = config.features
+    if features != ("x1", "x2"):
+        info = replace(info, input_shape=(len(features),))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         if not config.hidden:
-            return build_model("linear", info)
-        return build_model("mlp", info, hidden=list(config.hidden), activation=config.activation)
+            net = build_model("linear", info)
+        else:
+            net = build_model("mlp", info, hidden=list(config.hidden), activation=config.activation)
+    if features == ("x1", "x2"):
+        return net
+    return torch.nn.Sequential(_feature_layer(features), net)
+
+
+def _feature_layer(features: tuple[str, ...]):
+    """A module computing the input features from (x1, x2), so the model takes raw points."""
+    from torch import nn
+
+    class Features(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.features = features
+
+        def forward(self, x):
+            return featurize(x, self.features)
+
+        def extra_repr(self) -> str:
+            return ", ".join(self.features)
+
+    return Features()
+
+
+def linear_layers(model) -> list:
+    """The nn.Linear layers of a model, input side first."""
+    from torch import nn
+
+    return [m for m in _leaves(model) if isinstance(m, nn.Linear)]
+
+
+def penalty(model, kind: str, rate: float):
+    """rate x sum |w| (l1) or rate x sum w^2 (l2) over the linear layers' weights; None for none."""
+    if kind == "none" or rate == 0:
+        return None
+    weights = [layer.weight for layer in linear_layers(model)]
+    if kind == "l1":
+        return rate * sum(w.abs().sum() for w in weights)
+    return rate * sum((w * w).sum() for w in weights)
+
+
+def hidden_outputs(model, x) -> list:
+    """Each hidden layer's output (after its activation) for inputs x: the leaves run in order,
+    which is the model's own forward pass for these sequential networks (a test checks it)."""
+    from torch import nn
+
+    outs = []
+    h, previous = x, None
+    for leaf in _leaves(model):
+        h = leaf(h)
+        if isinstance(previous, nn.Linear) and not isinstance(leaf, nn.Linear):
+            outs.append(h)  # the activation (Identity for 'none') after a hidden linear layer
+        previous = leaf
+    return outs
 
 
 def collapse_linear(model) -> tuple[Any, Any]:
@@ -313,7 +482,8 @@ class Playground:
         from tui_lab.optimizers import make_optimizer
 
         self.config = config = validate(config)
-        self.data = _data(config.dataset)
+        self.data = playground_data(config)
+        self.grad_norms: tuple[float, ...] = ()
         self.model = build_playground_model(config)
         self.optimizer = make_optimizer(config.optimizer, self.model.parameters(), config.lr)
         self.generator = torch.Generator().manual_seed(config.seed)
@@ -348,18 +518,34 @@ class Playground:
             if self.diverged:
                 return
             self.model.train()
-            for _ in range(n):
+            cfg = self.config
+            layers = linear_layers(self.model)
+            for k in range(n):
                 x, y = self._batch()
                 self.optimizer.zero_grad(set_to_none=True)
                 loss = F.cross_entropy(self.model(x), y)
+                extra = penalty(self.model, cfg.regularization, cfg.reg_rate)
+                if extra is not None:
+                    loss = loss + extra
                 loss.backward()
+                if k == n - 1:  # the gradient norms the frame shows: one read-back per chunk
+                    norms = torch.stack([torch.linalg.vector_norm(m.weight.grad) for m in layers])
+                    self.grad_norms = tuple(norms.tolist())
                 self.optimizer.step()
                 self.step += 1
                 if not torch.isfinite(loss):
                     self.diverged = True
                     return
 
-    def frame(self, cols: int = 46, rows: int = 40) -> PlaygroundFrame:
+    def bounds(self, aspect: float) -> Bounds:
+        import torch
+
+        if self.config.noise == 0:
+            return data_bounds(self.config.dataset, aspect)
+        return points_bounds(torch.cat([self.data.train_x, self.data.val_x]), aspect)
+
+    def frame(self, cols: int = 46, rows: int = 40, neuron_size: tuple[int, int] | None = None) -> PlaygroundFrame:
+        """The numbers and maps now; `neuron_size` (cols, rows) adds every hidden unit's output map."""
         import torch
         import torch.nn.functional as F
 
@@ -371,15 +557,29 @@ class Playground:
                 out = model(d.train_x)
                 loss = F.cross_entropy(out, d.train_y).item()
                 acc = (out.argmax(1) == d.train_y).float().mean().item()
-                val_acc = (model(d.val_x).argmax(1) == d.val_y).float().mean().item()
-            bounds = data_bounds(self.config.dataset, cols / rows)
+                val_out = model(d.val_x)
+                test_loss = F.cross_entropy(val_out, d.val_y).item()
+                val_acc = (val_out.argmax(1) == d.val_y).float().mean().item()
+            bounds = self.bounds(cols / rows)
             grid, conf = decision_grid(model, bounds, cols, rows)
             collapse = None
             if self.config.is_linear:
                 collapse = self._collapse(bounds, cols, rows)
+            neurons = self._neurons(*neuron_size) if neuron_size else ()
             return PlaygroundFrame(self.step, loss, acc, val_acc, grid, conf, bounds, self.points,
-                                   d.info.num_classes, self.config, collapse,
-                                   self.diverged or not math.isfinite(loss))
+                                   d.num_classes, self.config, collapse,
+                                   self.diverged or not math.isfinite(loss), test_loss, self.grad_norms, neurons)
+
+    def _neurons(self, cols: int, rows: int):
+        """[layer][unit] -> rows x cols outputs of that hidden unit over the map (TF Playground's
+        small squares)."""
+        import torch
+
+        pts = grid_points(self.bounds(cols / rows), cols, rows)
+        with torch.no_grad():
+            outs = hidden_outputs(self.model, pts)
+        return tuple(tuple(tuple(tuple(r) for r in unit.reshape(rows, cols).tolist()) for unit in layer.T)
+                     for layer in outs)
 
     def _collapse(self, bounds: Bounds, cols: int, rows: int) -> LinearCollapse:
         import torch
@@ -393,7 +593,8 @@ class Playground:
 
     def run(self, steps: int | None = None, cancel: Any = None, cols: int = 46, rows: int = 40,
             every: int = 10, min_interval: float = 0.0,
-            size: Callable[[], tuple[int, int]] | None = None) -> Iterator[PlaygroundFrame]:
+            size: Callable[[], tuple[int, int]] | None = None,
+            neuron_size: tuple[int, int] | None = None) -> Iterator[PlaygroundFrame]:
         """Train `steps` more steps (config.steps by default), yielding a frame every `every` steps
         and at the end; stops early when `cancel` is set or training diverges.
 
@@ -416,7 +617,7 @@ class Playground:
                 return
             if size is not None:
                 cols, rows = size()
-            yield self.frame(cols, rows)
+            yield self.frame(cols, rows, neuron_size)
 
 
 @contextmanager
@@ -507,14 +708,20 @@ def frame_summary(frame: PlaygroundFrame) -> dict[str, Any]:
     return {
         "dataset": c.dataset, "hidden": list(c.hidden), "activation": c.activation, "optimizer": c.optimizer,
         "lr": c.lr, "batch_size": c.batch_size, "seed": c.seed, "network": describe(c),
+        "noise": c.noise, "ratio": c.ratio, "regularization": c.regularization, "reg_rate": c.reg_rate,
+        "features": list(c.features),
         "step": frame.step, "loss": frame.loss, "accuracy": frame.accuracy, "val_accuracy": frame.val_accuracy,
+        "train_loss": frame.loss, "test_loss": frame.test_loss, "train_accuracy": frame.accuracy,
+        "test_accuracy": frame.val_accuracy, "grad_norms": list(frame.grad_norms),
         "diverged": frame.diverged, "linear": c.is_linear, "collapse": collapse,
         "bounds": [b.xmin, b.xmax, b.ymin, b.ymax], "cols": frame.cols, "rows": frame.rows,
     }
 
 
 __all__ = [
-    "DATASETS", "ACTIVATIONS", "OPTIMIZERS", "MAX_DEPTH", "MAX_WIDTH", "PRESET_KEYS",
+    "DATASETS", "ACTIVATIONS", "OPTIMIZERS", "MAX_DEPTH", "MAX_WIDTH", "PRESET_KEYS", "FEATURES",
+    "REGULARIZATIONS", "PointData", "playground_data", "featurize", "parse_features", "penalty",
+    "hidden_outputs", "linear_layers", "points_bounds",
     "PlaygroundConfig", "Bounds", "LinearCollapse", "PlaygroundFrame", "Playground",
     "validate", "config_from_preset", "describe", "data_bounds", "build_playground_model",
     "collapse_linear", "grid_points", "decision_grid", "train_playground", "boundary_text",

@@ -20,6 +20,12 @@ def playground_command(
     lr: str = typer.Option("0.03", "--lr", help="learning rate, a finite number > 0"),
     steps: str = typer.Option("300", "--steps", help="training steps"),
     seed: str = typer.Option("0", "--seed", help="random seed"),
+    noise: str = typer.Option("0", "--noise", help="Gaussian noise added to the points, 0..1 of the data's radius"),
+    ratio: str = typer.Option("0.8", "--ratio", help="share of the points used for training, 0.1..0.9; the rest is the test set"),
+    batch_size: str = typer.Option("0", "--batch-size", help="minibatch size; 0 = the whole training set"),
+    regularization: str = typer.Option("none", "--regularization", help="none, l1 or l2 (on the weights)"),
+    reg_rate: str = typer.Option("0", "--reg-rate", help="regularisation rate, 0..10"),
+    features: str = typer.Option("x1,x2", "--features", help="inputs: x1,x2,x1^2,x2^2,x1x2,sin_x1,sin_x2"),
     width: int = typer.Option(46, "--width", help="map width in characters"),
     map_height: int = typer.Option(20, "--height", help="map height in lines"),
     as_json: bool = typer.Option(False, "--json", help="print the final numbers as JSON (no map)"),
@@ -36,7 +42,9 @@ def playground_command(
         text = hidden.strip().lower()
         widths: tuple = () if text in ("", "none", "0") else tuple(p.strip() for p in text.split(","))
         config = validate(PlaygroundConfig(dataset=dataset, hidden=tuple(_int(w, "hidden") for w in widths), activation=activation,
-                                           lr=lr, optimizer=optimizer, steps=_int(steps, "steps"), seed=_int(seed, "seed")))
+                                           lr=lr, optimizer=optimizer, steps=_int(steps, "steps"), seed=_int(seed, "seed"),
+                                           batch_size=_int(batch_size, "batch_size"), noise=noise, ratio=ratio,
+                                           regularization=regularization, reg_rate=reg_rate, features=features))
         frames = list(train_playground(config, cols=width, rows=map_height * 2, every=config.steps))
     first, last = frames[0], frames[-1]
     if as_json:
@@ -50,8 +58,8 @@ def playground_command(
     console.print(f"{config.dataset}: {len(config.hidden)} hidden layer(s) {list(config.hidden)}, "
                   f"activation {config.activation}, {config.optimizer} lr={config.lr:g}")
     console.print("\n".join(ascii_map(last)), markup=False, highlight=False)
-    console.print(f"step {last.step}: loss {last.loss:.4f} (from {first.loss:.4f}), train acc {100 * last.accuracy:.1f}%, "
-                  f"val acc {100 * last.val_accuracy:.1f}%")
+    console.print(f"step {last.step}: train loss {last.loss:.4f} (from {first.loss:.4f}), test loss {last.test_loss:.4f}; "
+                  f"train acc {100 * last.accuracy:.1f}%, test acc {100 * last.val_accuracy:.1f}%")
     if last.collapse is not None:
         console.print(f"linear network: its {last.collapse.layers} layers collapse to one Wx + b "
                       f"(max difference {last.collapse.max_error:.1e}); {boundary_text(last.collapse, last.num_classes)}")

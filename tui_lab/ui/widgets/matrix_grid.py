@@ -33,23 +33,22 @@ def row_segments(row: Sequence[str], marks_row: Mapping[int, Style], width: int,
     (base included) of each styled cell. `zoom` 2 adds a space after each cell; `blank` draws the
     row's second line (the colours without the numbers)."""
     segments: list[Segment] = []
-    plain: list[str] = []
+    run: list[str] = []
+    run_style: Style = base
     tail = " " * (zoom - 1)
     for c, cell in enumerate(row):
         if c in pads:
             chunk = ("" if blank else cell).rjust(width + 1, PAD_FILL) + PAD_FILL * (zoom - 1)
         else:
             chunk = " " * (width + zoom) if blank else " " + cell.rjust(width) + tail
-        style = marks_row.get(c)
-        if style is None:
-            plain.append(chunk)
-            continue
-        if plain:
-            segments.append(Segment("".join(plain), base))
-            plain = []
-        segments.append(Segment(chunk, style))
-    if plain:
-        segments.append(Segment("".join(plain), base))
+        style = marks_row.get(c, base)
+        if style is not run_style:  # styles are cached objects: neighbours alike share one segment
+            if run:
+                segments.append(Segment("".join(run), run_style))
+            run, run_style = [], style
+        run.append(chunk)
+    if run:
+        segments.append(Segment("".join(run), run_style))
     return segments
 
 
