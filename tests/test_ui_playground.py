@@ -51,8 +51,8 @@ async def test_train_shows_the_numbers_of_the_same_run_in_the_core():
         expected = ref.frame(frame.cols, frame.rows)
         assert frame.loss == expected.loss and frame.grid == expected.grid
         stats = _text(app, "#pg-stats")
-        assert "step 60" in stats and f"loss {expected.loss:.4f}" in stats
-        assert f"acc {100 * expected.accuracy:.1f}%" in stats and f"val {100 * expected.val_accuracy:.1f}%" in stats
+        assert "step 60" in stats and f"train {expected.loss:.3f}" in stats
+        assert f"acc train {100 * expected.accuracy:.1f}% test {100 * expected.val_accuracy:.1f}%" in stats
         await pilot.press("space")  # space again trains 60 more steps on the same network
         await _settle(pilot)
         assert screen.frame.step == 120
@@ -94,10 +94,11 @@ async def test_the_map_fills_the_terminal_and_follows_a_resize():
         await _settle(pilot)
         frame = app.screen.frame
         widget = app.screen.query_one(DecisionMap)
-        assert (frame.cols, frame.rows) == (widget.content_size.width, 2 * widget.content_size.height) == (86, 60)
+        assert (frame.cols, frame.rows) == (widget.content_size.width, 2 * widget.content_size.height) == (48, 60)
+        # 120 columns: the neuron maps (30) and a wider side panel (40) take their share
         assert frame.step == 0
         b = frame.bounds
-        assert (b.xmax - b.xmin) / (b.ymax - b.ymin) == pytest.approx(86 / 60)  # square pixels
+        assert (b.xmax - b.xmin) / (b.ymax - b.ymin) == pytest.approx(48 / 60)  # square pixels
 
 
 @sync
@@ -215,3 +216,56 @@ def test_snapshot_xor_linear_after_training(snap_compare):
 
     preset = {"dataset": "xor", "hidden": [4, 4], "activation": "none", "steps": 100, "seed": 0}
     assert snap_compare(PlaygroundApp(preset), terminal_size=(80, 24), run_before=run_before)
+
+
+async def _train_in_chunks(pilot, chunks: int, steps: int) -> None:
+    """A fixed number of steps, a frame after each chunk (deterministic: no timing involved)."""
+    await _settle(pilot)
+    screen = pilot.app.screen
+    for _ in range(chunks):
+        screen.session.train(steps)
+        screen._start(train=False)
+        await _settle(pilot)
+
+
+def test_snapshot_xor_noise_half_split_trained_80x24(snap_compare):
+    async def run_before(pilot):
+        await _train_in_chunks(pilot, 12, 50)
+
+    assert snap_compare(PlaygroundApp({"dataset": "xor", "noise": 0.2, "ratio": 0.5, "hidden": [16, 16]}),
+                        terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_deep_sigmoid_neurons_and_gradients_120x40(snap_compare):
+    async def run_before(pilot):
+        await _train_in_chunks(pilot, 5, 20)
+
+    assert snap_compare(PlaygroundApp({"dataset": "circles", "hidden": [8, 8, 8, 8], "activation": "sigmoid"}),
+                        terminal_size=(120, 40), run_before=run_before)
+
+
+@sync
+async def test_new_settings_keys_and_the_numbers_of_the_core():
+    app = PlaygroundApp({"dataset": "xor", "hidden": [4], "steps": 40})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        screen = app.screen
+        await pilot.press("n", "n", "t", "g", "f", "f")
+        await _settle(pilot)
+        c = screen.config
+        assert (c.noise, c.ratio, c.regularization, c.reg_rate) == (0.1, 0.9, "l1", 0.003)
+        assert c.features == ("x1x2",)
+        settings = _text(app, "#pg-settings")
+        assert "noise 0.1" in settings and "train 90%" in settings and "reg l1" in settings
+        assert "in x1·x2" in settings
+        await pilot.press("space")  # a preset with steps: stops after them
+        await _settle(pilot)
+        f = screen.frame
+        assert f.step == 40 and f.config == c
+        ref = pg.Playground(c)
+        ref.train(40)
+        again = ref.frame(4, 4)
+        assert again.loss == pytest.approx(f.loss) and again.test_loss == pytest.approx(f.test_loss)
+        stats = _text(app, "#pg-stats")
+        assert f"train {f.loss:.3f}" in stats and f"test {f.test_loss:.3f}" in stats and "∇w" in stats
+        assert "train" in _text(app, "#pg-curves") and "test" in _text(app, "#pg-curves")
