@@ -364,3 +364,16 @@ def test_sqlite_overflow_id_is_refused_by_the_core(tmp_path):
     with pytest.raises(ConfigError):
         store.get_run(10**30)
     assert isinstance(store._db, sqlite3.Connection)
+
+
+def test_a_path_the_system_refuses_is_one_line_exit_1():
+    r = invoke("lessons", "--dir", "[" * 5000)
+    line = one_line_error(r, 1)
+    assert "too long" in line and len(line) < 200
+
+
+def test_choice_errors_cut_a_long_value():
+    from tui_lab.errors import choice_error
+
+    text = str(choice_error("model", "m" * 100_000, ["lenet", "mlp"]))
+    assert len(text) < 150 and "100,002 characters" in text and text.endswith("allowed: lenet, mlp")

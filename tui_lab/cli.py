@@ -28,6 +28,7 @@ class OneLineErrors(TyperGroup):
              standalone_mode: bool = True, **extra: Any) -> Any:
         from tui_lab.commands._common import EXIT_BAD_INPUT, error_code, one_line
         from tui_lab.errors import DllabError
+        from tui_lab.limits import shown
 
         try:
             rv = super().main(args=args, prog_name=prog_name or "dllab", complete_var=complete_var, standalone_mode=False, **extra)
@@ -42,6 +43,10 @@ class OneLineErrors(TyperGroup):
         except DllabError as exc:  # a core error outside a command's own handling
             sys.stderr.write(f"error: {one_line(str(exc))}\n")
             code = error_code(exc)
+        except OSError as exc:  # a path the user gave that the system refuses (too long, no permission, ...)
+            where = f" ({shown(str(exc.filename))})" if exc.filename is not None else ""
+            sys.stderr.write(f"error: {one_line(exc.strerror or str(exc))}{where}\n")
+            code = 1
         except (typer.Abort, KeyboardInterrupt):
             sys.stderr.write("error: cancelled (Ctrl-C)\n")
             code = 130

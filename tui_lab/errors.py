@@ -27,4 +27,7 @@ class StoreError(DllabError):
 def choice_error(field: str, value: object, allowed) -> ConfigError:
     """The standard error for a value that is not one of a fixed set of names."""
     names = ", ".join(str(a) for a in allowed)
-    return ConfigError(field, f"unknown {field} {value!r}; allowed: {names}")
+    shown = repr(value)
+    if len(shown) > 60:  # a 100 kB argument is never echoed whole
+        shown = f"{shown[:50]}… ({len(shown):,} characters)"
+    return ConfigError(field, f"unknown {field} {shown}; allowed: {names}")
