@@ -87,7 +87,7 @@ class DllabApp(App):
         if self.store_problem:
             return (f"History off: {self.store_problem}. Runs and progress are kept only until you quit.", True)
         if self.store_notice:
-            return (f"Run store repaired: {self.store_notice}.", False)
+            return (f"{self.store_notice[:1].upper()}{self.store_notice[1:]}.", False)
         return (None, False)
 
     def load_lessons(self) -> None:

@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 
 class StoreBanner(Static):
-    """`History off: ...` (the store cannot be used) or `Run store repaired: ...` (moved aside)."""
+    """`History off: ...` (the store cannot be used) or `Run store ... was damaged ...; moved it to ...`."""
 
     def on_mount(self) -> None:
         self.refresh_message()
