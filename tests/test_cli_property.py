@@ -78,7 +78,15 @@ GOOD_ARGS: dict[str, list[str]] = {
 }
 # Never drawn: `--check` runs every lesson's code (minutes; tested by its own tests); the root
 # command without a subcommand opens the app.
-SKIP_OPTIONS = {"--check", "--help"}
+SKIP_OPTIONS = {"--check", "--help", "--sync-bn", "--rdzv-endpoint"}
+# Multi-process options take only values that are refused before anything starts: a valid --nnodes 2
+# would wait for a peer that never comes, and --nproc N starts torchrun (tests/test_ddp*.py cover it).
+ONLY: dict[str, list[str]] = {
+    "--nproc": ["0", "-1", "abc", "1e30", "99999999999999999999", ""],
+    "--nnodes": ["0", "-2", "x", "1e30", ""],
+    "--node-rank": ["-1", "x", "1e30"],
+    "--rank-timeout": ["nan", "-1", "x", "1e30", "0"],
+}
 # Always given to the commands that train, so that a valid draw trains one cheap epoch, not lenet x5.
 ALWAYS = {"train": {"--model", "--epochs"}, "compare": {"--model", "--epochs"}}
 
@@ -124,6 +132,8 @@ def invocations(draw):
             continue
         if getattr(param, "is_flag", False):
             args.append(draw(st.sampled_from(param.opts)))
+        elif name in ONLY:
+            args += [draw(st.sampled_from(param.opts)), draw(st.sampled_from(ONLY[name]))]
         else:
             args += [draw(st.sampled_from(param.opts)), draw(_value(name, GOOD))]
     if draw(st.integers(0, 19)) == 0:
