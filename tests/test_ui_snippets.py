@@ -52,12 +52,11 @@ async def test_edit_rerun_and_reset_a_cell():
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         editor = screen.query_one("#snippets-code", TextArea)
-        await pilot.press("enter")  # select cell 1 in the list: the editor takes the focus
-        assert app.focused is editor
+        assert app.focused is editor  # the editor has the focus from the start
         await pilot.press(*"print(7)", "enter")
         assert editor.text == "print(7)\nprint(1 + 1)"
         await press_and_wait(pilot, "ctrl+r")
-        assert text(screen, "#snippets-output") == "7\n2"
+        assert text(screen, "#snippets-output").startswith("7\n2\n\nwhat differs (- expected, + got):\n+ 7")
         assert "✗ output differs from the expected output (edited code)" in text(screen, "#snippets-status")
         assert "*" in str(screen.query_one(OptionList).get_option_at_index(0).prompt)
         await press_and_wait(pilot, "ctrl+o", "ctrl+r")
@@ -113,6 +112,7 @@ async def test_list_navigation_by_keyboard_changes_the_cell():
     app = SnippetsApp(CELLS)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
+        await pilot.press("shift+tab")  # from the editor to the list
         assert app.focused is screen.query_one(OptionList)
         await pilot.press("down", "down")
         assert screen.query_one("#snippets-code", TextArea).text == "print('no check')"
@@ -164,3 +164,37 @@ def _snap_before(*keys: str):
 def test_snapshot_corr2d_after_run_80x24(snap_compare):
     assert snap_compare(SnippetsApp({"lesson": "conv-corr2d"}), terminal_size=(80, 24),
                         run_before=_snap_before("ctrl+r"))
+
+
+@sync
+async def test_focus_starts_in_the_editor_long_output_wraps_and_a_difference_is_shown():
+    long = "print('x' * 150)"
+    app = SnippetsApp({"cells": [{"code": "print('abc')\nprint('same')", "expected": "abd\nsame"}, long]})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert app.focused is screen.query_one("#snippets-code", TextArea)  # typing goes into the code
+        await press_and_wait(pilot, "ctrl+r")  # Ctrl+R from inside the editor runs the cell
+        output = text(screen, "#snippets-output")
+        assert "what differs (- expected, + got):\n- abd\n+ abc" in output and "same\n" not in output.split("differs")[1]
+        assert "output differs" in text(screen, "#snippets-status")
+        await press_and_wait(pilot, "ctrl+n", "ctrl+r")
+        pane = screen.query_one("#snippets-output", Static)
+        box = screen.query_one("#snippets-output-box")
+        assert pane.size.width <= box.content_region.width  # wrapped inside its box, not cut
+        assert pane.size.height >= 2  # 150 x's take several lines
+
+
+@sync
+async def test_ctrl_r_on_a_snippets_lesson_opens_its_cells(tmp_path):
+    from ui_support import wait_until
+
+    from tui_lab.ui.app import DllabApp
+    from tui_lab.ui.screens.lesson import LessonScreen
+
+    app = DllabApp(store_path=tmp_path / "runs.db", warm_torch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_lesson("autograd")
+        await wait_until(pilot, lambda: isinstance(app.screen, LessonScreen))
+        assert app.screen.lesson.tool == "snippets"
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, SnippetsScreen))

@@ -150,7 +150,7 @@ class LessonScreen(Screen):
         if action in ("start", "stop"):
             return self.train_panel is not None
         if action == "open_cells":
-            return bool(self.lesson.cells) and self.lesson.tool != "snippets"
+            return bool(self.lesson.cells)  # a snippets lesson too: Ctrl+R and Enter both open its cells
         if action == "exercises":
             return bool(self.lesson.exercises)
         return True

@@ -57,6 +57,23 @@ def cells_from_preset(preset: dict[str, Any], lessons: list | None = None) -> tu
 LABEL_WIDTH = 12  # characters of a cell's first line shown in the list
 
 
+def output_diff(expected: str, got: str) -> Text:
+    """The lines that differ: `- expected` in red, `+ got` in green (difflib, lines compared as the
+    check compares them: trailing spaces and blank edges ignored)."""
+    import difflib
+
+    def lines(text: str) -> list[str]:
+        return [line.rstrip() for line in text.strip("\n").splitlines()]
+
+    out = Text("what differs (- expected, + got):", style="bold")
+    changed = [line for line in difflib.ndiff(lines(expected), lines(got)) if line.startswith(("- ", "+ "))]
+    for line in changed:
+        out.append("\n" + line, style="red" if line[0] == "-" else "green")
+    if not changed:
+        out.append("\nonly spaces at the ends of lines differ", style="yellow")
+    return out
+
+
 def _first_line(code: str) -> str:
     for line in code.splitlines():
         stripped = line.strip()
@@ -127,7 +144,8 @@ class SnippetsScreen(JobRunner, Screen):
         if self.cells:
             cells_list.highlighted = 0
         self._show_cell(0)
-        cells_list.focus()
+        # the learner came to type and run code: the editor has the focus (the list is a Tab away)
+        (self.query_one("#snippets-code", TextArea) if self.cells else cells_list).focus()
 
     def _title(self) -> Text:
         count = len(self.cells)
@@ -195,14 +213,17 @@ class SnippetsScreen(JobRunner, Screen):
             output_view.update(Text("(not run yet)", style="dim"))
             return
         code, result = self.results[index]
+        cell = self.cells[index]
         text = Text(result.output.rstrip("\n"))
         if result.error is not None:
             if result.output:
                 text.append("\n")
             text.append(result.error, style="bold red")
+        elif cell.checked and not result.matches(cell.expected):
+            text.append("\n\n")
+            text.append_text(output_diff(cell.expected, result.output))
         output_view.update(text)
         edited = " (edited code)" if code != self.cells[index].code else ""
-        cell = self.cells[index]
         if result.error is not None:
             verdict = Text(" · ✗ raised an error" + edited, style="red")
         elif not cell.checked:
