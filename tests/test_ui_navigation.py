@@ -135,3 +135,16 @@ async def test_footers_show_only_whole_bindings_at_80_columns(tmp_path):
         palette = [key for key in keys if key.has_class("-command-palette")]
         others = [key for key in keys if key not in palette]
         assert all(key.region.right <= palette[0].region.x for key in others)  # nothing under the palette key
+
+
+@sync
+async def test_enter_typed_right_after_the_query_opens_the_match_not_the_old_highlight(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        box = app.screen.query_one("#catalog-filter", Input)
+        with app.screen.prevent(Input.Changed):  # as when the Changed message is still queued
+            box.value = "percep"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, LessonScreen))
+        assert app.screen.lesson.id == "mlp-digits"

@@ -123,6 +123,7 @@ class CatalogScreen(Screen):
         option_list = self.query_one("#catalog-list", OptionList)
         previous = option_list.highlighted_option.id if keep and option_list.highlighted_option else None
         query = self.query_one("#catalog-filter", Input).value
+        self._built_query = query
         # best match first: its section comes first and its row is highlighted, so Enter opens it
         lessons = rank_lessons(query, self.app.lessons)
         sections: dict[str, list] = {}
@@ -221,6 +222,9 @@ class CatalogScreen(Screen):
         option_list.highlighted = enabled[pos]
 
     def action_open(self) -> None:
+        # Enter typed right after the query can arrive before the filter's Changed message: catch up first
+        if self.query_one("#catalog-filter", Input).value != getattr(self, "_built_query", None):
+            self.rebuild()
         selected = self._selected()
         if selected is None:
             return
