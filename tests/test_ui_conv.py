@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import functools
 
+import pytest
 import torch
 import torch.nn.functional as F
 from textual.widgets import Static
+from ui_support import ScreenApp, sync
 
 from tui_lab import conv_steps as cs
 from tui_lab.ui.screens.conv import ConvScreen
 from tui_lab.ui.widgets.matrix_grid import MatrixGrid
-from ui_support import ScreenApp, sync
-
 
 ConvApp = functools.partial(ScreenApp, ConvScreen)
 
@@ -329,3 +329,14 @@ async def test_heat_buckets_follow_the_values_and_padding_has_none():
         kernel = screen.query_one("#conv-kernel", MatrixGrid)
         assert kernel.heat[0][0] < kernel.heat[0][1] < kernel.heat[0][2]  # -1 < 0 < 1: diverging
         assert "kernel -2" in text(screen, "#conv-legend") and "output -" in text(screen, "#conv-legend")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+@sync
+async def test_every_box_title_is_shown_whole(size):
+    app = ScreenApp(ConvScreen, {"preset": "multi-out"})
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        for box_id in ("#conv-input-box", "#conv-kernel-box", "#conv-output-box"):
+            box = app.screen.query_one(box_id)
+            assert box.size.width + 2 >= len(box.border_title) + 4, (box_id, box.border_title, box.size)
