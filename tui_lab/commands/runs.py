@@ -16,6 +16,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(runs_app, name="runs")
 
 
+def _short_time(started: float | None) -> str:
+    """`12-01 04:31` (local time): a run's start, short enough for an 80-column table."""
+    import time
+
+    return time.strftime("%m-%d %H:%M", time.localtime(started)) if started else "-"
+
+
 def _fmt_acc(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
@@ -40,12 +47,21 @@ def list_command(ctx: typer.Context, as_json: bool = typer.Option(False, "--json
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="runs (newest first)")
-    for c in ("id", "status", "model", "dataset", "optimizer", "lr", "started", "epochs", "best val acc"):
-        table.add_column(c)
+    from rich import box
+
+    # light rules and short headers: at 80 columns every column fits; status and time are never cut
+    # (the model/dataset/optimizer names give way first, with an ellipsis)
+    table = Table(title="runs (newest first)", box=box.SIMPLE_HEAD, show_edge=False, padding=0)
+    # id, status ("interrupted"), lr, started, epochs, best acc and the eight one-space rules: 56 columns
+    names_width = max(6, (Console().width - 56) // 3)  # what is left for model, dataset and optimizer
+    for c in ("id", "status", "model", "dataset", "optim", "lr", "started", "epochs", "best acc"):
+        name = c in ("model", "dataset", "optim")
+        table.add_column(c, no_wrap=True, overflow="ellipsis", max_width=names_width if name else None,
+                         min_width=None if name else {"started": 11, "status": 9}.get(c, len(c)),
+                         justify="right" if c in ("lr", "epochs", "best acc") else "left")
     for r in runs:
         table.add_row(str(r.id) + ("*" if r.group_id else ""), r.status, r.model or "", r.dataset or "", r.optimizer or "", f"{r.lr:g}" if r.lr else "",
-                      r.to_json()["started"], f"{r.epochs_done}/{r.epochs}", _fmt_acc(r.best_val_acc))
+                      _short_time(r.started), f"{r.epochs_done}/{r.epochs}", _fmt_acc(r.best_val_acc))
     Console().print(table if runs else "no runs yet: try `dllab train`")
     if any(r.group_id for r in runs):
         Console().print("* part of an optimizer race; `dllab runs --group ID --json` lists a race")
