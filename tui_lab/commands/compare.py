@@ -55,16 +55,16 @@ def _fmt(v: float) -> str:
 
 def landscape(
     function: str = typer.Argument(..., help="bowl, rosenbrock, beale or saddle"),
-    optimizers: str = typer.Option("sgd,momentum,adam", "--optimizers", "-o",
+    optimizers: str = typer.Option("sgd,momentum,adam", "--optimizers", "-o", metavar="<name,name,...>",
                                    help="comma-separated: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw"),
-    lr: Optional[str] = typer.Option(None, "--lr", help="one learning rate for all, or one per optimizer (comma-separated); "
+    lr: Optional[str] = typer.Option(None, "--lr", metavar="<float,float,...>", help="one learning rate for all, or one per optimizer (comma-separated); "
                                      "default: a rate per function that shows its lesson"),
-    steps: Optional[str] = typer.Option(None, "--steps", "-n", help="optimizer steps (default: per function)"),
-    start: Optional[str] = typer.Option(None, "--start", help="start point X,Y (default: per function), e.g. --start=-5,-2"),
-    momentum: Optional[str] = typer.Option(None, "--momentum", help="momentum for momentum/nesterov (default 0.9)"),
+    steps: Optional[str] = typer.Option(None, "--steps", "-n", metavar="<int>", help="optimizer steps (default: per function)"),
+    start: Optional[str] = typer.Option(None, "--start", metavar="<X,Y>", help="start point X,Y (default: per function), e.g. --start=-5,-2"),
+    momentum: Optional[str] = typer.Option(None, "--momentum", metavar="<float>", help="momentum for momentum/nesterov (default 0.9)"),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="draw the paths over ASCII contours"),
-    width: str = typer.Option("64", "--width", help="plot width in characters, 2..400"),
-    height: str = typer.Option("20", "--height", help="plot height in characters, 2..200"),
+    width: str = typer.Option("64", "--width", metavar="<int>", help="plot width in characters, 2..400"),
+    height: str = typer.Option("20", "--height", metavar="<int>", help="plot height in characters, 2..200"),
     json_out: bool = typer.Option(False, "--json", help="print one JSON object instead of text"),
 ) -> None:
     """Run optimizers on a 2-D function from one start point and show their paths."""
@@ -112,23 +112,23 @@ def _loss(x: float | None) -> str:
 
 
 def compare_command(
-    model: str = typer.Option("mlp", "--model", "-m", help="model name (see `dllab models`)"),
-    dataset: str = typer.Option("digits", "--dataset", "-d", help="data set name (see `dllab datasets`)"),
-    optimizers: str = typer.Option("sgd,momentum,adam", "--optimizers", "-o",
+    model: str = typer.Option("mlp", "--model", "-m", metavar="<name>", help="model name (see `dllab models`)"),
+    dataset: str = typer.Option("digits", "--dataset", "-d", metavar="<name>", help="data set name (see `dllab datasets`)"),
+    optimizers: str = typer.Option("sgd,momentum,adam", "--optimizers", "-o", metavar="<name,name,...>",
                                    help="comma-separated: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw"),
-    lr: Optional[str] = typer.Option(None, "--lr", help="one learning rate for all, or one per optimizer "
+    lr: Optional[str] = typer.Option(None, "--lr", metavar="<float,float,...>", help="one learning rate for all, or one per optimizer "
                                      "(comma-separated); default: each optimizer's own"),
-    epochs: str = typer.Option("3", "--epochs", "-e", help="number of epochs, >= 1"),
-    batch_size: str = typer.Option("64", "--batch-size", "-b", help="examples per step, >= 1"),
-    seed: str = typer.Option("0", "--seed", help="random seed: the shared initial weights and batch order"),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda:N or mps"),
-    momentum: Optional[str] = typer.Option(None, "--momentum", help="momentum for momentum/nesterov (default 0.9)"),
-    weight_decay: str = typer.Option("0", "--weight-decay", help="L2 penalty for every run, >= 0"),
-    hidden: Optional[str] = typer.Option(None, "--hidden", help="MLP hidden sizes, e.g. 256,128"),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="where torchvision data sets are"),
-    stacked: str = typer.Option("auto", "--stacked", help="step the runs as one vmapped model: auto (on CUDA), "
+    epochs: str = typer.Option("3", "--epochs", "-e", metavar="<int>", help="number of epochs, >= 1"),
+    batch_size: str = typer.Option("64", "--batch-size", "-b", metavar="<int>", help="examples per step, >= 1"),
+    seed: str = typer.Option("0", "--seed", metavar="<int>", help="random seed: the shared initial weights and batch order"),
+    device: str = typer.Option("auto", "--device", metavar="<auto|cpu|cuda[:N]|mps>", help="auto, cpu, cuda:N or mps"),
+    momentum: Optional[str] = typer.Option(None, "--momentum", metavar="<float>", help="momentum for momentum/nesterov (default 0.9)"),
+    weight_decay: str = typer.Option("0", "--weight-decay", metavar="<float>", help="L2 penalty for every run, >= 0"),
+    hidden: Optional[str] = typer.Option(None, "--hidden", metavar="<int,int,...>", help="MLP hidden sizes, e.g. 256,128"),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", metavar="<dir>", help="where torchvision data sets are"),
+    stacked: str = typer.Option("auto", "--stacked", metavar="<auto|on|off>", help="step the runs as one vmapped model: auto (on CUDA), "
                                 "on, off"),
-    threads: str = typer.Option("auto", "--threads", help="torch CPU threads: auto (from the free CPUs, re-checked each "
+    threads: str = typer.Option("auto", "--threads", metavar="<auto|INT>", help="torch CPU threads: auto (from the free CPUs, re-checked each "
                                 "epoch; see `dllab doctor`) or a whole number"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object and nothing else"),
 ) -> None:

@@ -14,9 +14,9 @@ from tui_lab.commands._common import fail, print_json, user_errors
 
 GRID_MAX = 16  # draw the padded input grid for each frame only up to this many cells a side
 
-INPUT_HELP = ("JSON nested lists ([H][W] or [C][H][W]), arange:HxW, ones:HxW, zeros:HxW, "
+INPUT_HELP = ("JSON nested lists (\\[H]\\[W] or \\[C]\\[H]\\[W]), arange:HxW, ones:HxW, zeros:HxW, "
               "random:CxHxW (integers 0..9, see --seed) or digit:N (8x8 digit 0..1796)")
-KERNEL_HELP = ("JSON nested lists ([kh][kw], [C][kh][kw] or [O][C][kh][kw]), a generator as for "
+KERNEL_HELP = ("JSON nested lists (\\[kh]\\[kw], \\[C]\\[kh]\\[kw] or \\[O]\\[C]\\[kh]\\[kw]), a generator as for "
                "--input, or sobel, sobel-x, sobel-y, edge, laplace")
 
 
@@ -73,8 +73,10 @@ def _print_result(result: Any, frames: str) -> None:
         else:
             rows = sorted({r for r, _ in frame.window})
             cols = sorted({c for _, c in frame.window})
+            # window coordinates are in the padded input; say so only when there is padding
+            padded = " (padded)" if any(cfg.padding) else ""
             where = (f"out{list(frame.out_index)}  window rows {rows[0]}..{rows[-1]}, "
-                     f"cols {cols[0]}..{cols[-1]} (padded)")
+                     f"cols {cols[0]}..{cols[-1]}{padded}")
         typer.echo(f"step {frame.step + 1}/{total}  {where}")
         if not big:
             channels = (range(len(result.padded)) if result.mode == "conv" else
@@ -110,16 +112,16 @@ def _run(spec: dict[str, Any], frames: str, as_json: bool) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("conv")
     def conv(
-        input: Optional[str] = typer.Option(None, "--input", "-i", help=INPUT_HELP),
-        kernel: Optional[str] = typer.Option(None, "--kernel", "-k", help=KERNEL_HELP),
-        bias: Optional[str] = typer.Option(None, "--bias", help="B, or B1,B2,... one per output channel"),
-        padding: Optional[str] = typer.Option(None, "--padding", "-p", help="P or PH,PW (each side)"),
-        stride: Optional[str] = typer.Option(None, "--stride", "-s", help="S or SH,SW"),
-        dilation: Optional[str] = typer.Option(None, "--dilation", "-d", help="D or DH,DW"),
-        preset: Optional[str] = typer.Option(None, "--preset", help="a named example (corr2d, padding, "
+        input: Optional[str] = typer.Option(None, "--input", "-i", metavar="<spec>", help=INPUT_HELP),
+        kernel: Optional[str] = typer.Option(None, "--kernel", "-k", metavar="<spec>", help=KERNEL_HELP),
+        bias: Optional[str] = typer.Option(None, "--bias", metavar="<b,b,...>", help="B, or B1,B2,... one per output channel"),
+        padding: Optional[str] = typer.Option(None, "--padding", "-p", metavar="<P|PH,PW>", help="P or PH,PW (each side)"),
+        stride: Optional[str] = typer.Option(None, "--stride", "-s", metavar="<S|SH,SW>", help="S or SH,SW"),
+        dilation: Optional[str] = typer.Option(None, "--dilation", "-d", metavar="<D|DH,DW>", help="D or DH,DW"),
+        preset: Optional[str] = typer.Option(None, "--preset", metavar="<name>", help="a named example (corr2d, padding, "
                                              "stride, edge, sobel, dilation, multi-channel, multi-out, 1x1, digit)"),
         seed: int = typer.Option(0, "--seed", help="seed for random: inputs"),
-        frames: str = typer.Option("all", "--frames", help="all | last"),
+        frames: str = typer.Option("all", "--frames", metavar="<all|last>", help="all | last"),
         as_json: bool = typer.Option(False, "--json", help="one JSON object on stdout"),
     ) -> None:
         """Cross-correlation step by step: each output cell as its window, products and sum."""
@@ -134,14 +136,14 @@ def register(app: typer.Typer) -> None:
 
     @app.command("pool")
     def pool(
-        input: Optional[str] = typer.Option(None, "--input", "-i", help=INPUT_HELP),
-        kernel: Optional[str] = typer.Option(None, "--kernel", "-k", help="K, KH,KW or global"),
-        stride: Optional[str] = typer.Option(None, "--stride", "-s", help="S or SH,SW (default: the kernel size)"),
-        padding: Optional[str] = typer.Option(None, "--padding", "-p", help="P or PH,PW, at most half the kernel"),
-        mode: str = typer.Option("max", "--mode", "-m", help="max | avg"),
-        preset: Optional[str] = typer.Option(None, "--preset", help="maxpool, avgpool, pool-padding, global-avg"),
+        input: Optional[str] = typer.Option(None, "--input", "-i", metavar="<spec>", help=INPUT_HELP),
+        kernel: Optional[str] = typer.Option(None, "--kernel", "-k", metavar="<spec>", help="K, KH,KW or global"),
+        stride: Optional[str] = typer.Option(None, "--stride", "-s", metavar="<S|SH,SW>", help="S or SH,SW (default: the kernel size)"),
+        padding: Optional[str] = typer.Option(None, "--padding", "-p", metavar="<P|PH,PW>", help="P or PH,PW, at most half the kernel"),
+        mode: str = typer.Option("max", "--mode", "-m", metavar="<max|avg>", help="max | avg"),
+        preset: Optional[str] = typer.Option(None, "--preset", metavar="<name>", help="maxpool, avgpool, pool-padding, global-avg"),
         seed: int = typer.Option(0, "--seed", help="seed for random: inputs"),
-        frames: str = typer.Option("all", "--frames", help="all | last"),
+        frames: str = typer.Option("all", "--frames", metavar="<all|last>", help="all | last"),
         as_json: bool = typer.Option(False, "--json", help="one JSON object on stdout"),
     ) -> None:
         """Max or average pooling step by step (average counts padding cells, as torch does)."""
@@ -156,16 +158,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("transposed")
     def transposed(
-        input: Optional[str] = typer.Option(None, "--input", "-i", help=INPUT_HELP),
-        kernel: Optional[str] = typer.Option(None, "--kernel", "-k",
-                                             help=KERNEL_HELP.replace("[O][C]", "[C][O]")),
-        stride: Optional[str] = typer.Option(None, "--stride", "-s", help="S or SH,SW"),
-        padding: Optional[str] = typer.Option(None, "--padding", "-p", help="P or PH,PW: crops the output"),
-        bias: Optional[str] = typer.Option(None, "--bias", help="B, or one per output channel"),
-        preset: Optional[str] = typer.Option(None, "--preset",
+        input: Optional[str] = typer.Option(None, "--input", "-i", metavar="<spec>", help=INPUT_HELP),
+        kernel: Optional[str] = typer.Option(None, "--kernel", "-k", metavar="<spec>",
+                                             help=KERNEL_HELP.replace("\\[O]\\[C]", "\\[C]\\[O]")),
+        stride: Optional[str] = typer.Option(None, "--stride", "-s", metavar="<S|SH,SW>", help="S or SH,SW"),
+        padding: Optional[str] = typer.Option(None, "--padding", "-p", metavar="<P|PH,PW>", help="P or PH,PW: crops the output"),
+        bias: Optional[str] = typer.Option(None, "--bias", metavar="<b,b,...>", help="B, or one per output channel"),
+        preset: Optional[str] = typer.Option(None, "--preset", metavar="<name>",
                                              help="transposed, transposed-stride, transposed-padding"),
         seed: int = typer.Option(0, "--seed", help="seed for random: inputs"),
-        frames: str = typer.Option("all", "--frames", help="all | last"),
+        frames: str = typer.Option("all", "--frames", metavar="<all|last>", help="all | last"),
         as_json: bool = typer.Option(False, "--json", help="one JSON object on stdout"),
     ) -> None:
         """Transposed convolution step by step: each input cell scatters input x kernel."""

@@ -25,9 +25,9 @@ def register(app: typer.Typer) -> None:
         directory: Optional[Path] = typer.Option(
             None, "--dir", help="Read lessons from this folder instead of the built-in ones."
         ),
-        timeout: str = typer.Option("60", "--timeout", help="Seconds one cell may run in --check (then it is killed)."),
+        timeout: str = typer.Option("60", "--timeout", metavar="<seconds>", help="Seconds one cell may run in --check (then it is killed)."),
         jobs: Optional[str] = typer.Option(
-            None, "--jobs", help="Lessons checked at once, each in its own process (default: CPUs, at most 4)."
+            None, "--jobs", metavar="<int>", help="Lessons checked at once, each in its own process (default: CPUs, at most 4)."
         ),
     ) -> None:
         """List the lessons, or check that every code cell still prints what the lesson says."""

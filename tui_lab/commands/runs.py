@@ -28,8 +28,8 @@ def _fmt_acc(x: float | None) -> str:
 
 
 def list_command(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="print JSON"),
-                 limit: str = typer.Option("50", "--limit", help="at most this many runs (>= 1)"),
-                 group: str = typer.Option(None, "--group", help="only the runs of one optimizer race (group id)")) -> None:
+                 limit: str = typer.Option("50", "--limit", metavar="<int>", help="at most this many runs (>= 1)"),
+                 group: str = typer.Option(None, "--group", metavar="<id>", help="only the runs of one optimizer race (group id)")) -> None:
     """List runs, newest first."""
     if ctx.invoked_subcommand is not None:
         return
@@ -105,7 +105,7 @@ def show_command(run_id: str = typer.Argument(..., help="run id"),
 
 
 def export_command(run_id: str = typer.Argument(..., help="run id"),
-                   fmt: str = typer.Option("csv", "--format", "-f", help="csv or json")) -> None:
+                   fmt: str = typer.Option("csv", "--format", "-f", metavar="<csv|json>", help="csv or json")) -> None:
     """Export a run as CSV (one row per epoch) or JSON (everything, with the loss curve)."""
     import sys
 

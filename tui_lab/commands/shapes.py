@@ -127,9 +127,9 @@ def register(app: typer.Typer) -> None:
     def shapes(
         model: str = typer.Argument(..., help=MODEL_HELP),
         input_shape: Optional[str] = typer.Option(
-            None, "--input", "-i", help="one example's shape without the batch, e.g. 1x28x28; "
+            None, "--input", "-i", metavar="<CxHxW>", help="one example's shape without the batch, e.g. 1x28x28; "
             "default: the data set's (zoo), 3x224x224 (torchvision), the demo's"),
-        dataset: str = typer.Option("digits", "--dataset", "-d", help="data set a zoo model is sized for"),
+        dataset: str = typer.Option("digits", "--dataset", "-d", metavar="<name>", help="data set a zoo model is sized for"),
         depth: Optional[int] = typer.Option(None, "--depth", help="show rows nested at most this deep (0 = model)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
         explain: bool = typer.Option(False, "--explain", help="print each layer's size formula and how its "

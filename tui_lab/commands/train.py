@@ -22,37 +22,37 @@ def register(app: typer.Typer) -> None:
 
 def train_command(
     ctx: typer.Context,
-    model: str = typer.Option("lenet", "--model", "-m", help="model name (see `dllab models`)"),
-    dataset: str = typer.Option("digits", "--dataset", "-d", help="data set name (see `dllab datasets`)"),
-    optimizer: str = typer.Option("adam", "--optimizer", "-o", help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw"),
-    lr: str = typer.Option("0.01", "--lr", help="learning rate, a finite number > 0"),
-    epochs: str = typer.Option("5", "--epochs", "-e", help="number of epochs, >= 1"),
-    batch_size: str = typer.Option("64", "--batch-size", "-b", help="examples per step, >= 1"),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda:N or mps (see `dllab devices`)"),
-    seed: str = typer.Option("0", "--seed", help="random seed (same seed, same run on the CPU)"),
-    weight_decay: str = typer.Option("0", "--weight-decay", help="L2 penalty, >= 0"),
-    momentum: Optional[str] = typer.Option(None, "--momentum", help="momentum in [0, 1) for sgd/momentum/nesterov/rmsprop"),
-    amp: str = typer.Option("off", "--amp", help="mixed precision on CUDA: off, bf16, fp16"),
-    hidden: Optional[str] = typer.Option(None, "--hidden", help="MLP hidden sizes, e.g. 256,128 (mlp); hidden size (rnn/gru/lstm)"),
-    activation: Optional[str] = typer.Option(None, "--activation", help="MLP activation: sigmoid, tanh, relu, leakyrelu, elu"),
-    dropout: Optional[str] = typer.Option(None, "--dropout", help="dropout probability in [0, 1) (mlp)"),
+    model: str = typer.Option("lenet", "--model", "-m", metavar="<name>", help="model name (see `dllab models`)"),
+    dataset: str = typer.Option("digits", "--dataset", "-d", metavar="<name>", help="data set name (see `dllab datasets`)"),
+    optimizer: str = typer.Option("adam", "--optimizer", "-o", metavar="<name>", help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw"),
+    lr: str = typer.Option("0.01", "--lr", metavar="<float>", help="learning rate, a finite number > 0"),
+    epochs: str = typer.Option("5", "--epochs", "-e", metavar="<int>", help="number of epochs, >= 1"),
+    batch_size: str = typer.Option("64", "--batch-size", "-b", metavar="<int>", help="examples per step, >= 1"),
+    device: str = typer.Option("auto", "--device", metavar="<auto|cpu|cuda[:N]|mps>", help="auto, cpu, cuda:N or mps (see `dllab devices`)"),
+    seed: str = typer.Option("0", "--seed", metavar="<int>", help="random seed (same seed, same run on the CPU)"),
+    weight_decay: str = typer.Option("0", "--weight-decay", metavar="<float>", help="L2 penalty, >= 0"),
+    momentum: Optional[str] = typer.Option(None, "--momentum", metavar="<float>", help="momentum in [0, 1) for sgd/momentum/nesterov/rmsprop"),
+    amp: str = typer.Option("off", "--amp", metavar="<off|bf16|fp16>", help="mixed precision on CUDA: off, bf16, fp16"),
+    hidden: Optional[str] = typer.Option(None, "--hidden", metavar="<int,int,...>", help="MLP hidden sizes, e.g. 256,128 (mlp); hidden size (rnn/gru/lstm)"),
+    activation: Optional[str] = typer.Option(None, "--activation", metavar="<name>", help="MLP activation: sigmoid, tanh, relu, leakyrelu, elu"),
+    dropout: Optional[str] = typer.Option(None, "--dropout", metavar="<float>", help="dropout probability in [0, 1) (mlp)"),
     batch_norm: bool = typer.Option(False, "--batch-norm", help="batch normalization (lenet, lenet-relu)"),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="where torchvision data sets are (or will be downloaded)"),
-    threads: str = typer.Option("auto", "--threads", help="torch CPU threads: auto (from the free CPUs, re-checked each "
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", metavar="<dir>", help="where torchvision data sets are (or will be downloaded)"),
+    threads: str = typer.Option("auto", "--threads", metavar="<auto|INT>", help="torch CPU threads: auto (from the free CPUs, re-checked each "
                                 "epoch; see `dllab doctor`) or a whole number"),
-    nproc: Optional[str] = typer.Option(None, "--nproc", help="data-parallel processes on this node, under torchrun "
+    nproc: Optional[str] = typer.Option(None, "--nproc", metavar="<int>", help="data-parallel processes on this node, under torchrun "
                                         "(DDP: gloo on the CPU, NCCL with one GPU each); --batch-size is per process"),
-    nnodes: str = typer.Option("1", "--nnodes", help="DDP: machines taking part (torchrun --nnodes)"),
-    node_rank: str = typer.Option("0", "--node-rank", help="DDP: this machine's rank, 0..nnodes-1 (torchrun --node-rank)"),
-    rdzv_endpoint: Optional[str] = typer.Option(None, "--rdzv-endpoint", help="DDP: host:port of node 0, for "
+    nnodes: str = typer.Option("1", "--nnodes", metavar="<int>", help="DDP: machines taking part (torchrun --nnodes)"),
+    node_rank: str = typer.Option("0", "--node-rank", metavar="<int>", help="DDP: this machine's rank, 0..nnodes-1 (torchrun --node-rank)"),
+    rdzv_endpoint: Optional[str] = typer.Option(None, "--rdzv-endpoint", metavar="<host:port>", help="DDP: host:port of node 0, for "
                                                 "several machines (torchrun --rdzv-endpoint)"),
     sync_bn: bool = typer.Option(False, "--sync-bn", help="DDP: batch norm over the whole global batch (SyncBatchNorm, CUDA)"),
-    rank_timeout: str = typer.Option("300", "--rank-timeout", help="DDP: seconds a rank waits for a silent peer "
+    rank_timeout: str = typer.Option("300", "--rank-timeout", metavar="<seconds>", help="DDP: seconds a rank waits for a silent peer "
                                      "before the run fails"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object and nothing else"),
-    lesson: Optional[str] = typer.Option(None, "--lesson", help="run this lesson's train preset (see `dllab lessons`); "
+    lesson: Optional[str] = typer.Option(None, "--lesson", metavar="<id>", help="run this lesson's train preset (see `dllab lessons`); "
                                          "other flags override it"),
-    preset_name: Optional[str] = typer.Option(None, "--preset", help="with --lesson: one of the lesson's named presets"),
+    preset_name: Optional[str] = typer.Option(None, "--preset", metavar="<name>", help="with --lesson: one of the lesson's named presets"),
 ) -> None:
     """Train a model on a data set and record the run (or a lesson's preset: --lesson ID [--preset NAME]);
     with --nproc N on N processes with DistributedDataParallel (torchrun)."""
