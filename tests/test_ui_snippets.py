@@ -153,6 +153,8 @@ def test_cells_from_preset_accepts_strings_and_tables():
 def _snap_before(*keys: str):
     async def run_before(pilot) -> None:
         await pilot.pause()
+        for area in pilot.app.screen.query(TextArea):  # the focused editor's cursor: no blinking in a snapshot
+            area.cursor_blink = False
         for key in keys:
             await pilot.press(key)
             await pilot.app.workers.wait_for_complete()
