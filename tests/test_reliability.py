@@ -315,21 +315,39 @@ def test_compare_json_after_ctrl_c_is_the_race_as_stored(monkeypatch):
     assert all(run["initial_loss"] is not None for run in data["runs"])
 
 
-def test_a_diverged_run_keeps_its_loss_points_up_to_the_divergence():
+@pytest.mark.parametrize("model, lr", [("softmax", 1e30), ("mlp", 1e30), ("mlp", 50.0)])
+def test_a_diverged_run_keeps_its_loss_points_up_to_the_divergence(model, lr):
+    """Diverging inside the first reporting window (50 steps) still leaves a curve: the loss at step 1
+    (before any update, as torch computes it) and the exploded loss where it diverged when finite."""
+    import math
+
+    import torch
+
+    from tui_lab.data import load_dataset
+    from tui_lab.optimizers import loss_for_task
     from tui_lab.recording import record
-    from tui_lab.training import Diverged, TrainConfig, train
+    from tui_lab.training import Diverged, TrainConfig, init_model, train
 
     store = RunStore()
-    config = TrainConfig(model="softmax", dataset="digits", optimizer="sgd", lr=1e30, epochs=2, device="cpu",
+    config = TrainConfig(model=model, dataset="digits", optimizer="sgd", lr=lr, epochs=2, device="cpu",
                          report_every=50).validated()
     run_id = store.create_run(config.to_dict())
     events = list(record(store, run_id, train(config)))
     diverged = events[-1]
-    assert isinstance(diverged, Diverged)
+    assert isinstance(diverged, Diverged) and 1 < diverged.step <= 50
     detail = store.get_run(run_id)
     assert detail.summary.status == "diverged"
-    assert detail.steps and detail.steps[-1][0] == diverged.step
-    assert all(step <= diverged.step for step, _e, _l in detail.steps)
+    steps = [s for s, _e, _l in detail.steps]
+    assert steps[0] == 1 and all(s <= diverged.step for s in steps)
+    if math.isfinite(diverged.loss):
+        assert steps[-1] == diverged.step
+    # step 1's loss is the untrained model's loss on the first shuffled batch
+    data = load_dataset("digits")
+    net = init_model(config, data.info, "cpu")
+    idx = torch.randperm(data.train_x.shape[0], generator=torch.Generator().manual_seed(config.seed))[:config.batch_size]
+    with torch.no_grad():
+        expected = loss_for_task(data.info.task)(net(data.train_x[idx]).float(), data.train_y[idx]).item()
+    assert detail.steps[0][2] == pytest.approx(expected, rel=1e-5)
 
 
 # --- the limits module itself ---------------------------------------------------------------------

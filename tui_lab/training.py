@@ -405,6 +405,10 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cont
                     mean_loss, bad, first, per_rank = ranks.window(learner, control, window_start)
                     at = learner.diverged_at(mean_loss, bad, first, global_step)
                     if at is not None:
+                        if global_step == learner.window_steps and at > 1 and math.isfinite(first):
+                            # diverged inside the very first window: keep the loss known before it (step 1)
+                            yield Step(epoch, 1, 1, first, learner.window_steps * bs / max(time.perf_counter()
+                                                                                        - window_start, 1e-9))
                         yield Diverged(epoch, at, mean_loss, divergence_message(at, mean_loss, cfg.lr))
                         return
                     now = time.perf_counter()
