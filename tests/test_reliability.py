@@ -148,6 +148,7 @@ def test_in_memory_store_keeps_nothing_on_disk(tmp_path, monkeypatch):
     store.mark_lesson_done("x")
     assert store.get_run(run_id).summary.model == "mlp" and store.done_lessons() == {"x"}
     assert list(tmp_path.iterdir()) == []
+    assert not str(store.checkpoint_path(run_id)).startswith(str(tmp_path))
 
 
 # --- numbers at the edge -------------------------------------------------------------------------

@@ -362,9 +362,15 @@ class RunStore(RunControlStore):
              config.get("batch_size"), config.get("epochs"), config.get("seed"), config.get("device"),
              json.dumps(config), time.time(), os.getpid(), socket.gethostname()),
         )
+        if cur.lastrowid is None:
+            raise StoreError(f"run store {self.path}: the new run got no id")
         return int(cur.lastrowid)
 
     def checkpoint_path(self, run_id: int) -> Path:
+        if not self.persistent:  # history off: never write beside the current directory
+            import tempfile
+
+            return Path(tempfile.gettempdir()) / f"dllab-checkpoints-{os.getpid()}" / f"run-{run_id}.pt"
         return self.path.parent / "checkpoints" / f"run-{run_id}.pt"
 
     def set_started(self, run_id: int, device: str, params: int) -> None:
