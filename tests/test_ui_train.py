@@ -254,3 +254,27 @@ async def test_a_regression_run_shows_fitted_and_true_parameters_and_a_fit_plot(
         assert lines[0].startswith("w1  true   2.0000  fitted   2.0")
         assert lines[2].startswith("b   true   4.2000  fitted   4.2")
         assert acc.title.startswith("fit") and set(acc.series) == {"ŷ", "y = ŷ"}
+
+
+@sync
+async def test_with_two_gpus_the_device_picker_offers_ddp(monkeypatch):
+    from tui_lab import devices
+    from tui_lab.devices import DeviceInfo
+
+    fake = [DeviceInfo("cpu", "cpu", "CPU"), DeviceInfo("cuda:0", "cuda", "GPU", 2**30, 2**30),
+            DeviceInfo("cuda:1", "cuda", "GPU", 2**30, 2**30)]
+    monkeypatch.setattr(devices, "list_devices", lambda: fake)
+    app = TrainApp(FAST)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        form = screen.query_one(TrainForm)
+        assert form._choices["device"][-1] == train_screen.DDP_DEVICE
+        form.set_value("device", train_screen.DDP_DEVICE)
+        config = screen.panel.build_config()
+        assert (config.device, config.nproc, config.batch_size) == ("cuda", 2, 32)  # batch per GPU
+
+
+def test_rank_line_shows_each_ranks_throughput_and_memory():
+    assert train_screen.rank_text(()) == ""
+    text = train_screen.rank_text(((1234.4, 3 * 2**20), (1200.0, None)))
+    assert text == "  ranks 0: 1,234/s 3.0 MiB · 1: 1,200/s"

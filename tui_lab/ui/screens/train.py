@@ -11,6 +11,7 @@ shows events.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -43,6 +44,17 @@ UI_BUDGET = 0.015
 DEFAULTS: dict[str, Any] = {"model": "lenet", "dataset": "digits", "optimizer": "adam", "lr": 0.01,
                             "epochs": 5, "batch_size": 32, "device": "auto", "momentum": None,
                             "weight_decay": 0, "seed": 0, "amp": "off"}
+
+
+DDP_DEVICE = "ddp"  # the device picker's "all N GPUs (DDP)"
+
+
+def rank_text(ranks: tuple) -> str:
+    """Per-rank throughput and memory of a DDP run's last window: '  ranks 0: 9,870/s 1.2 GiB · 1: …'."""
+    if not ranks:
+        return ""
+    parts = [f"{i}: {eps:,.0f}/s" + (f" {human_bytes(mem)}" if mem is not None else "") for i, (eps, mem) in enumerate(ranks)]
+    return "  ranks " + " · ".join(parts)
 
 
 def human_bytes(n: int | None) -> str:
@@ -131,7 +143,9 @@ class TrainPanel(JobRunner, Vertical):
         form.set_choices("model", [(n, n) for n in models])
         form.set_choices("dataset", [(n + ("" if d.embedded else " (download)"), n) for n, d in datasets.items()])
         form.set_choices("optimizer", [(n, n) for n in optimizers])
-        form.set_choices("device", [("auto", "auto")] + [(d.label(), d.name) for d in devices])
+        self.gpus = sum(d.kind == "cuda" for d in devices)
+        ddp = [(f"all {self.gpus} GPUs (DDP)", DDP_DEVICE)] if self.gpus > 1 else []  # tui_lab.launch, one rank per GPU
+        form.set_choices("device", [("auto", "auto")] + [(d.label(), d.name) for d in devices] + ddp)
         form.set_choices("activation", [(n, n) for n in ACTIVATION_NAMES])
         form.set_choices("batch_norm", [("off", "off"), ("on", "on")])
         form.set_choices("amp", [("off", "off"), ("bf16 (CUDA)", "bf16"), ("fp16 (CUDA)", "fp16")])
@@ -189,6 +203,8 @@ class TrainPanel(JobRunner, Vertical):
                              momentum=v["momentum"] or None, weight_decay=v["weight_decay"] or 0,
                              epochs=v["epochs"], batch_size=v["batch_size"], seed=v["seed"] or 0,
                              device=v["device"], amp=v["amp"] or "off", model_options=options)
+        if v["device"] == DDP_DEVICE:
+            config = replace(config, device="cuda", nproc=getattr(self, "gpus", 1))
         return config.validated()  # includes whether the model fits the data set
 
     def validate(self) -> bool:
@@ -311,10 +327,10 @@ class TrainPanel(JobRunner, Vertical):
         """The engine's events, recorded in the run store as they go by (runs in the worker)."""
         from tui_lab.recording import record
         from tui_lab.runs import RunStore
-        from tui_lab.training import train
+        from tui_lab.launch import run_training
 
         try:
-            events = train(config, control)
+            events = run_training(config, control)  # training.train, or torchrun's ranks for nproc > 1
         except ConfigError as exc:  # the form shows it beside the field
             yield exc
             return
@@ -458,7 +474,7 @@ class TrainPanel(JobRunner, Vertical):
             s = self.last_step
             mem = f"  {human_bytes(s.device_memory)}" if s.device_memory is not None else ""
             self._status(f"run #{self.run_id}  epoch {s.epoch}/{self.epochs_total}  step {s.step}/{self.steps_per_epoch}"
-                         f"  loss {s.loss:.4f}\n{s.examples_per_sec:,.0f} ex/s{mem}")
+                         f"  loss {s.loss:.4f}\n{s.examples_per_sec:,.0f} ex/s{mem}{rank_text(s.ranks)}")
 
     def _status(self, text: str, style: str = "") -> None:
         if (text, style) != getattr(self, "_status_shown", None):
