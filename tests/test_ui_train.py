@@ -201,7 +201,9 @@ async def test_the_form_holds_every_engine_option_and_they_reach_the_run():
     from tui_lab.training import TrainConfig
     from tui_lab.ui.widgets.train_form import FIELDS
 
-    engine = {f.name for f in fields(TrainConfig)} - {"data_dir", "channels_last", "report_every", "threads"}
+    # nproc comes from the device picker ("all N GPUs (DDP)", tested below); sync_bn is a CLI option of DDP runs
+    engine = {f.name for f in fields(TrainConfig)} - {"data_dir", "channels_last", "report_every", "threads",
+                                                       "nproc", "sync_bn"}
     assert engine - {"model_options"} <= set(FIELDS)
     assert {"hidden", "activation", "dropout", "batch_norm"} <= set(FIELDS)
     preset = {**FAST, "model": "mlp", "optimizer": "momentum", "model_options": {"hidden": [32]}, "seed": 3}

@@ -79,7 +79,10 @@ def run_training(config: t.TrainConfig, control: RunControl | None = None, check
                  *, cancel: threading.Event | None = None, launch: Launch | None = None) -> Iterator[t.Event]:
     """`training.train` for nproc == 1 without a launch, else `train_distributed`: one entry for the faces."""
     if launch is None and limits.parse_int("nproc", config.nproc, 1) == 1 and not config.sync_bn:
-        return t.train(config, control, checkpoint_path, cancel=cancel)
+        extra: dict[str, Any] = {"cancel": cancel} if cancel is not None else {}
+        if checkpoint_path is not None:
+            extra["checkpoint_path"] = checkpoint_path
+        return t.train(config, control, **extra)  # exactly the call a face made before there was a launcher
     return train_distributed(config, control, checkpoint_path, cancel=cancel, launch=launch)
 
 
