@@ -9,7 +9,7 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parents[1]
-FACES = {"tui_lab.ui", "tui_lab.commands", "tui_lab.cli"}
+FACES = {"tui_lab.ui", "tui_lab.commands", "tui_lab.cli", "tui_lab.web"}
 
 
 def _graph():

@@ -13,7 +13,7 @@ import tui_lab
 ROOT = Path(tui_lab.__file__).parent
 CORE = sorted(
     [p.stem for p in ROOT.glob("*.py") if p.stem not in ("__init__", "cli")]
-    + [p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in ("ui", "commands")]
+    + [p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in ("ui", "commands", "web")]
 )
 
 

@@ -18,6 +18,7 @@ MODULES = (
     "compare",  # dllab compare / landscape
     "lessons",  # dllab lessons [--check]
     "playground",  # dllab playground
+    "serve",  # dllab serve (the app in a browser)
 )
 
 

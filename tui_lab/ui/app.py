@@ -267,6 +267,11 @@ class DllabApp(App):
         self.exit()
 
     def on_unmount(self) -> None:
+        # The screens have cancelled their runs as they unmounted (a closed terminal or browser tab
+        # ends the app this way, without action_quit): let each record its end before the store closes.
+        from tui_lab.ui.jobs import wait_for_jobs
+
+        wait_for_jobs(timeout=3.0)
         if self._store is not None:
             self._store.close()
 

@@ -36,6 +36,21 @@ from textual.worker import Worker, WorkerState
 from tui_lab.errors import DllabError
 
 _tokens = itertools.count(1)
+_running: set[threading.Event] = set()  # one per job thread still running, set when it ends
+_running_lock = threading.Lock()
+
+
+def wait_for_jobs(timeout: float) -> bool:
+    """Wait (blocking, at most `timeout` s) until every job thread has ended; True if they all did.
+
+    The app calls it as it exits, after its screens cancelled their runs, so that a training stopped
+    by a closing terminal or browser tab is recorded as cancelled before the process ends."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with _running_lock:
+        pending = list(_running)
+    return all(event.wait(max(0.0, deadline - time.monotonic())) for event in pending)
 
 
 @dataclass
@@ -95,6 +110,9 @@ class JobRunner:
 
     def _job_thread(self, job: str, token: int, fn: Callable[[], Any]) -> None:
         tokens, _, _ = self._job_state()
+        ended = threading.Event()
+        with _running_lock:
+            _running.add(ended)
         try:
             result = fn()
             if isinstance(result, Iterator):
@@ -112,6 +130,9 @@ class JobRunner:
         except Exception as exc:  # every failure of every job reaches its screen as one line
             self._push(job, token, _Error(error_line(exc)))
         finally:
+            with _running_lock:
+                _running.discard(ended)
+            ended.set()
             self._push(job, token, _Done())
 
     def _push(self, job: str, token: int, event: Any) -> None:
