@@ -24,7 +24,7 @@ def test_train_json_shape_and_exit_0():
     assert set(data) >= {"run_id", "status", "device", "epochs"}
     assert data["status"] == "finished" and data["device"] == "cpu"
     assert [e["epoch"] for e in data["epochs"]] == [1, 2]
-    assert set(data["epochs"][0]) == {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "examples_per_sec"}
+    assert set(data["epochs"][0]) == {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "examples_per_sec", "lr"}
     shown = json.loads(invoke("runs", "show", str(data["run_id"]), "--json").stdout)
     assert shown["epochs"][1]["val_acc"] == data["epochs"][1]["val_acc"]
 

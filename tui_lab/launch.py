@@ -76,12 +76,16 @@ class Launch:
 
 
 def run_training(config: t.TrainConfig, control: RunControl | None = None, checkpoint_path: str | Path | None = None,
-                 *, cancel: threading.Event | None = None, launch: Launch | None = None) -> Iterator[t.Event]:
-    """`training.train` for nproc == 1 without a launch, else `train_distributed`: one entry for the faces."""
+                 *, cancel: threading.Event | None = None, launch: Launch | None = None,
+                 state_path: str | Path | None = None) -> Iterator[t.Event]:
+    """`training.train` for nproc == 1 without a launch, else `train_distributed`: one entry for the faces.
+    `state_path`: the per-epoch training state of a single-process run (checkpoints.py; --resume)."""
     if launch is None and limits.parse_int("nproc", config.nproc, 1) == 1 and not config.sync_bn:
         extra: dict[str, Any] = {"cancel": cancel} if cancel is not None else {}
         if checkpoint_path is not None:
             extra["checkpoint_path"] = checkpoint_path
+        if state_path is not None:
+            extra["state_path"] = state_path
         return t.train(config, control, **extra)  # exactly the call a face made before there was a launcher
     return train_distributed(config, control, checkpoint_path, cancel=cancel, launch=launch)
 

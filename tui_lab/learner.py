@@ -96,6 +96,11 @@ class Learner:
         self.seen += n
         self.examples += n
 
+    def restore_first_loss(self, value: torch.Tensor) -> None:
+        """A continued run (checkpoints.restore) compares against the first loss of its first start."""
+        self.first_t = value.to(self.device).float()
+        self.limit_t = EXPLODE_FACTOR * self.first_t.abs().nan_to_num(1.0).clamp_min(1.0)
+
     # --- reading back (the caller decides when: one host sync) -----------------------------------
 
     def window_values(self) -> torch.Tensor:

@@ -53,6 +53,8 @@ def record_events(store: RunStore, events: Iterable[Any], run_id: int | None = N
             elif isinstance(ev, t.EpochEnd):
                 store.add_epoch(ids[ev.run], EpochRow(ev.epoch, ev.train_loss, ev.train_acc, ev.val_loss,
                                                       ev.val_acc, ev.examples_per_sec, ev.seconds))
+                if ev.lr is not None:
+                    store.set_epoch_lr(ids[ev.run], ev.epoch, ev.lr)
             elif isinstance(ev, t.HyperparametersChanged) and ev.run in ids:
                 store.add_run_event(ids[ev.run], ev.step, ev.epoch, "hyperparameters",
                                     {ch.name: {"old": ch.old, "new": ch.new} for ch in ev.changes})

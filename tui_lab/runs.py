@@ -110,10 +110,11 @@ class RunDetail:
     epochs: list[EpochRow]
     steps: list[tuple[int, int, float | None]]  # (step, epoch, loss)
     events: list["RunEvent"] = field(default_factory=list)  # run control: changes, pauses, resumes
+    lrs: dict[int, float] = field(default_factory=dict)  # epoch -> lr of its first step
 
     def to_json(self) -> dict[str, Any]:
         d = self.summary.to_json()
-        d["epochs"] = [asdict(e) for e in self.epochs]
+        d["epochs"] = [{**asdict(e), "lr": self.lrs.get(e.epoch)} for e in self.epochs]
         d["steps"] = [{"step": s, "epoch": e, "loss": loss} for s, e, loss in self.steps]
         d["events"] = [e.to_json() for e in self.events]
         return d
@@ -155,6 +156,11 @@ CREATE TABLE IF NOT EXISTS run_events (
     at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS run_events_run ON run_events(run_id, step);
+CREATE TABLE IF NOT EXISTS epoch_lr (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL, lr REAL,
+    PRIMARY KEY (run_id, epoch)
+);
 """
 
 # kind: "hyperparameters" (data: {name: {"old": x, "new": y}}), "paused", "resumed" (the user's pause),
@@ -208,11 +214,19 @@ class RunControlStore:
         rows = self._exec("SELECT * FROM run_events WHERE run_id = ? ORDER BY step, id", (run_id,)).fetchall()
         return [RunEvent(r["step"], r["epoch"], r["kind"], json.loads(r["data"] or "{}"), r["at"]) for r in rows]
 
+    def set_epoch_lr(self, run_id: int, epoch: int, lr: float) -> None:
+        """The learning rate of the epoch's first step (a schedule changes it epoch by epoch)."""
+        self._exec("INSERT OR REPLACE INTO epoch_lr VALUES (?, ?, ?)", (run_id, epoch, lr))
+
+    def epoch_lrs(self, run_id: int) -> dict[int, float]:
+        return {r["epoch"]: r["lr"] for r in self._exec("SELECT * FROM epoch_lr WHERE run_id = ?", (run_id,))}
+
     def reopen_run(self, run_id: int, completed_epochs: int, epochs: int, config: dict[str, Any]) -> None:
         """Mark a run running again in this process to continue it after `completed_epochs`: what was
         recorded after that epoch (the steps of an epoch cut short) goes, the events stay."""
         self._exec("DELETE FROM steps WHERE run_id = ? AND epoch > ?", (run_id, completed_epochs))
         self._exec("DELETE FROM epochs WHERE run_id = ? AND epoch > ?", (run_id, completed_epochs))
+        self._exec("DELETE FROM epoch_lr WHERE run_id = ? AND epoch > ?", (run_id, completed_epochs))
         self._exec("DELETE FROM run_events WHERE run_id = ? AND epoch > ? AND kind != 'continued'",
                    (run_id, completed_epochs))
         self._exec("UPDATE runs SET status = 'running', ended = NULL, message = NULL, epochs = ?, config = ?,"
@@ -439,7 +453,7 @@ class RunStore(RunControlStore):
             for r in self._rows("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
         ]
         steps = [(r["step"], r["epoch"], r["loss"]) for r in self._rows("SELECT * FROM steps WHERE run_id = ? ORDER BY step", (run_id,))]
-        return RunDetail(self._summary(row), epochs, steps, self.run_events(run_id))
+        return RunDetail(self._summary(row), epochs, steps, self.run_events(run_id), self.epoch_lrs(run_id))
 
     # --- lesson progress ----------------------------------------------------------------------
 

@@ -51,6 +51,12 @@ class TrainConfig:
     sync_bn: bool = False  # batch norm as SyncBatchNorm across the ranks (CUDA)
     # reporting
     report_every: int = 10  # steps between Step events (one host sync each)
+    # run control (schedules.py, finetune.py): lr schedule, and fine-tuning from another run
+    schedule: str = "none"  # none | step | cosine | onecycle
+    warmup: int = 0  # epochs of linear warm-up
+    init_from: int | None = None  # a run id: start from its weights
+    trainable: tuple[str, ...] = ()  # module names (prefixes) that train; () = all
+    reset: tuple[str, ...] = ()  # module names re-initialised after loading init_from
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,7 +98,24 @@ class TrainConfig:
         return replace(self, model=model, dataset=dataset, optimizer=optimizer, lr=lr, epochs=epochs,
                        batch_size=batch_size, report_every=report_every, seed=seed, weight_decay=wd,
                        momentum=momentum, amp=amp, threads=threads_value, data_dir=data_dir, model_options=options,
-                       nproc=nproc, sync_bn=bool(self.sync_bn))
+                       nproc=nproc, sync_bn=bool(self.sync_bn), **_run_control_fields(self, epochs))
+
+
+def _run_control_fields(cfg: TrainConfig, epochs: int) -> dict[str, Any]:
+    """schedule, warmup, init_from, trainable, reset: checked (ConfigError naming the field)."""
+    from tui_lab import limits
+    from tui_lab.finetune import parse_names
+    from tui_lab.schedules import check_schedule
+
+    schedule, warmup = check_schedule(cfg.schedule, cfg.warmup, epochs)
+    init_from = None
+    if cfg.init_from is not None:
+        init_from = limits.parse_int("init_from", cfg.init_from, 1)
+    reset = parse_names("reset", cfg.reset)
+    if reset and init_from is None:
+        raise ConfigError("reset", "re-initialises modules of a run given with --init-from; give --init-from RUN too")
+    return {"schedule": schedule, "warmup": warmup, "init_from": init_from,
+            "trainable": parse_names("trainable", cfg.trainable), "reset": reset}
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -110,6 +133,8 @@ class Started:
     threads: int = 0  # torch's intra-op threads for this run (CPU work), re-checked every epoch
     threads_reason: str = ""  # why that many (threads.choose_threads)
     world_size: int = 1  # processes training together (DDP ranks); steps_per_epoch counts global batches
+    trainable_params: int | None = None  # parameters that train (fewer than params when --trainable freezes some)
+    resumed_from: int = 0  # epochs already done when this start continued a saved run
 
 
 @dataclass(frozen=True)
@@ -134,6 +159,7 @@ class EpochEnd:
     examples_per_sec: float  # training examples per second this epoch (evaluation excluded)
     seconds: float
     run: int = 0
+    lr: float | None = None  # the learning rate of the epoch's first step (schedules change it)
 
 
 @dataclass(frozen=True)
@@ -307,7 +333,8 @@ def check_train_memory(cfg: TrainConfig, info: Any, device: str, batch: int | No
 
 def train(config: TrainConfig, control: RunControl | None = None,
           checkpoint_path: str | Path | None = None, *, cancel: threading.Event | None = None,
-          ranks: Ranks | None = None) -> Iterator[Event]:
+          ranks: Ranks | None = None, state_path: str | Path | None = None, resume: dict | None = None,
+          init_weights: dict | None = None) -> Iterator[Event]:
     """Validate `config`, load its data on its device, and return the stream of training events.
 
     `control` steers the run from another thread (cancel, pause, live hyperparameters); a plain
@@ -315,6 +342,11 @@ def train(config: TrainConfig, control: RunControl | None = None,
     (unknown names, bad numbers, missing device, offline data set). Everything that goes wrong
     later arrives as a Diverged or Failed event. `ranks` is this process's rank in a data-parallel run
     (set up by `tui_lab.launch`, which is how a config with nproc > 1 runs).
+
+    Run control (checkpoints.py, finetune.py): `state_path` gets the run's full state after every
+    epoch; `resume` (checkpoints.load_state) continues a saved run after its last complete epoch;
+    `init_weights` is the state_dict that `config.init_from` names (read from the run store when
+    not given).
     """
     from tui_lab.data import dataset_info
     from tui_lab.devices import list_devices, resolve_device
@@ -331,7 +363,42 @@ def train(config: TrainConfig, control: RunControl | None = None,
     data = load_on_device(cfg.dataset, device, cfg.data_dir, cfg.channels_last and device.startswith("cuda"))
     check_train_memory(cfg, info, device, batch=min(cfg.batch_size, data.train_x.shape[0]))
     device_name = next((d.description for d in list_devices() if d.name == device), device)
-    return _run(cfg, device, device_name, data, control or RunControl(cancel), checkpoint_path, ranks or SINGLE)
+    if cfg.init_from is not None and init_weights is None and resume is None:
+        from tui_lab.finetune import source_weights
+
+        init_weights = source_weights(cfg.init_from)[0]
+    setup = RunSetup(state_path, resume, init_weights)
+    _check_finetune(cfg, info, setup)
+    return _run(cfg, device, device_name, data, control or RunControl(cancel), checkpoint_path, ranks or SINGLE,
+                setup)
+
+
+@dataclass
+class RunSetup:
+    """Run control's part of a run: where its state goes each epoch, a saved state to continue, the
+    weights to start from."""
+
+    state_path: str | Path | None = None
+    resume: dict | None = None
+    init_weights: dict | None = None
+
+
+def _check_finetune(cfg: TrainConfig, info: Any, setup: RunSetup) -> None:
+    """Module names and init weights checked up front (ConfigError), on the meta device."""
+    if not (cfg.trainable or cfg.reset or setup.init_weights is not None):
+        return
+    import torch
+
+    from tui_lab.finetune import check_names, load_init
+    from tui_lab.models import build_model
+
+    with torch.device("meta"):
+        model = build_model(cfg.model, info, **cfg.model_options)
+    check_names(model, cfg.trainable, "trainable", cfg.model)
+    check_names(model, cfg.reset, "reset", cfg.model)
+    if setup.init_weights is not None and setup.resume is None:
+        model = model.to_empty(device="cpu")
+        load_init(model, setup.init_weights, cfg.reset, f"run {cfg.init_from}")
 
 
 def steer(control: RunControl, learners: list, epoch: int, global_step: int) -> Iterator[Event]:
@@ -356,18 +423,26 @@ def steer(control: RunControl, learners: list, epoch: int, global_step: int) -> 
 
 
 def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, control: RunControl,
-         checkpoint_path: str | Path | None, ranks: Ranks = SINGLE) -> Iterator[Event]:
+         checkpoint_path: str | Path | None, ranks: Ranks = SINGLE, setup: RunSetup | None = None) -> Iterator[Event]:
     import torch
 
+    from tui_lab import checkpoints, finetune
     from tui_lab.learner import Learner, divergence_message
     from tui_lab.models import count_parameters
     from tui_lab.optimizers import loss_for_task, make_optimizer
+    from tui_lab.schedules import build_schedule, current_lr, fast_forward
 
+    setup = setup or RunSetup()
     model = optimizer = learner = None
     try:
         task = data.info.task
-        model = ranks.prepare(init_model(cfg, data.info, device))
-        optimizer = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, cfg.momentum)
+        model = init_model(cfg, data.info, device)
+        if setup.init_weights is not None and setup.resume is None:
+            finetune.load_init(model, setup.init_weights, cfg.reset, f"run {cfg.init_from}")
+        model = ranks.prepare(model)
+        finetune.freeze(model, cfg.trainable)
+        optimizer = make_optimizer(cfg.optimizer, finetune.trainable_parameters(model), cfg.lr, cfg.weight_decay,
+                                   cfg.momentum)
         loss_fn = loss_for_task(task)
         amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
         scaler = torch.amp.GradScaler("cuda") if cfg.amp == "fp16" else None
@@ -381,15 +456,27 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cont
         bs = min(cfg.batch_size * ranks.world_size, n)  # the global batch; each rank steps on its share
         steps_per_epoch = math.ceil(n / bs)
         shuffle = torch.Generator().manual_seed(cfg.seed)  # on the CPU: the same order on every device
+        schedule = build_schedule(optimizer, cfg.schedule, cfg.warmup, cfg.epochs, steps_per_epoch)
+        scheduler = None if schedule is None else schedule.scheduler
         threads = fit_threads(cfg.threads)
+        done, global_step, best_acc = 0, 0, None
+        if setup.resume is not None:  # last: the global RNG continues where the saved run was
+            start_lrs = [g["lr"] for g in optimizer.param_groups]
+            same_total = checkpoints.state_config(setup.resume).get("epochs") == cfg.epochs
+            done, global_step, best_acc = checkpoints.restore(setup.resume, model=model, optimizer=optimizer,
+                                                              shuffle=shuffle, learner=learner,
+                                                              scheduler=scheduler if same_total else None,
+                                                              scaler=scaler)
+            if schedule is not None and not same_total:  # the saved schedule was for another total
+                fast_forward(schedule, optimizer, start_lrs, done, steps_per_epoch)
         yield Started(device, device_name, count_parameters(model), n, data.val_x.shape[0], steps_per_epoch,
-                      cfg.to_dict(), threads.threads, threads.reason, ranks.world_size)
+                      cfg.to_dict(), threads.threads, threads.reason, ranks.world_size,
+                      finetune.count_trainable(model), done)
 
         t_start = time.perf_counter()
-        global_step = 0
-        best_acc: float | None = None
         val_loss = math.nan
-        for epoch in range(1, cfg.epochs + 1):
+        for epoch in range(done + 1, cfg.epochs + 1):
+            epoch_lr = current_lr(optimizer)
             perm = torch.randperm(n, generator=shuffle).to(device)
             learner.begin_epoch()
             window_start = t_epoch = time.perf_counter()
@@ -401,6 +488,8 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cont
                 idx, weight = ranks.share(perm[i * bs:(i + 1) * bs])
                 learner.step(data.train_x[idx], data.train_y[idx], weight)
                 global_step += 1
+                if schedule is not None:
+                    schedule.after_step()
                 if learner.window_steps == cfg.report_every or i == steps_per_epoch - 1:
                     mean_loss, bad, first, per_rank = ranks.window(learner, control, window_start)
                     at = learner.diverged_at(mean_loss, bad, first, global_step)
@@ -425,8 +514,14 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cont
                 return
             if val_acc is not None:
                 best_acc = val_acc if best_acc is None else max(best_acc, val_acc)
+            if schedule is not None:
+                schedule.after_epoch()
             yield EpochEnd(epoch, train_loss, train_acc, val_loss, val_acc, n / max(train_seconds, 1e-9),
-                           time.perf_counter() - t_epoch)
+                           time.perf_counter() - t_epoch, lr=epoch_lr)
+            if setup.state_path is not None and ranks.rank == 0:  # after the epoch is recorded: the store never lags
+                checkpoints.save_state(setup.state_path, model=model, optimizer=optimizer, shuffle=shuffle,
+                                       learner=learner, epoch=epoch, global_step=global_step, best_acc=best_acc,
+                                       val_loss=val_loss, config=cfg.to_dict(), scheduler=scheduler, scaler=scaler)
             fit_threads(cfg.threads)  # other processes come and go: re-check once an epoch (< 1 ms)
 
         saved = None

@@ -53,6 +53,16 @@ def train_command(
     lesson: Optional[str] = typer.Option(None, "--lesson", metavar="<id>", help="run this lesson's train preset (see `dllab lessons`); "
                                          "other flags override it"),
     preset_name: Optional[str] = typer.Option(None, "--preset", metavar="<name>", help="with --lesson: one of the lesson's named presets"),
+    schedule: str = typer.Option("none", "--schedule", metavar="<none|step|cosine|onecycle>",
+                                 help="lr schedule: none, step (x0.1 every third), cosine, onecycle"),
+    warmup: str = typer.Option("0", "--warmup", metavar="<int>", help="epochs of linear lr warm-up, >= 0"),
+    resume: Optional[str] = typer.Option(None, "--resume", metavar="<run id>", help="continue that run from its last "
+                                         "complete epoch (the same run; --epochs: how many in all)"),
+    init_from: Optional[str] = typer.Option(None, "--init-from", metavar="<run id>", help="start from that run's weights (fine-tuning)"),
+    trainable: Optional[str] = typer.Option(None, "--trainable", metavar="<names>", help="train only these modules, e.g. 11 or "
+                                            "9,11 (names as `dllab shapes` prints them; prefixes allowed); freeze the rest"),
+    reset: Optional[str] = typer.Option(None, "--reset", metavar="<names>", help="with --init-from: re-initialise these "
+                                        "modules (a new head)"),
 ) -> None:
     """Train a model on a data set and record the run (or a lesson's preset: --lesson ID [--preset NAME]);
     with --nproc N on N processes with DistributedDataParallel (torchrun)."""
@@ -65,6 +75,7 @@ def train_command(
         momentum, hidden = values.get("momentum", momentum), values.get("hidden", hidden)
         activation, dropout = values.get("activation", activation), values.get("dropout", dropout)
         batch_norm = bool(values.get("batch_norm", batch_norm))
+        schedule, warmup = values.get("schedule", schedule), values.get("warmup", warmup)
     from tui_lab.commands._common import threads_option
     from tui_lab.launch import Launch, run_training
     from tui_lab.training import TrainConfig
@@ -72,6 +83,8 @@ def train_command(
     from tui_lab import limits
 
     options: dict = {}
+    if resume is not None:
+        return _resume_command(ctx, resume, epochs, device, threads, as_json)
     with user_errors():
         threads_value = threads_option(threads)
         if hidden is not None:
@@ -88,6 +101,8 @@ def train_command(
             momentum=None if momentum is None else limits.parse_float("momentum", momentum, 0.0, 1.0, high_open=True),
             amp=amp, data_dir=data_dir, model_options=options, threads=threads_value,
             nproc=1 if nproc is None else nproc, sync_bn=sync_bn,
+            schedule=schedule, warmup=warmup, init_from=_run_id("init_from", init_from),
+            trainable=trainable or (), reset=reset or (),
         ).validated()
         launch = None
         if nproc is not None or sync_bn or nnodes != "1" or node_rank != "0" or rdzv_endpoint is not None:
@@ -102,7 +117,8 @@ def train_command(
         store = open_store()
         run_id = store.create_run(config.to_dict())
         try:
-            events = run_training(config, cancel=cancel, checkpoint_path=store.checkpoint_path(run_id), launch=launch)
+            events = run_training(config, cancel=cancel, checkpoint_path=store.checkpoint_path(run_id), launch=launch,
+                                  state_path=store.state_path(run_id))
         except BaseException:
             store.delete_run(run_id)  # bad input (e.g. an offline data set): no run happened
             raise
@@ -147,6 +163,83 @@ def _follow_node(config, launch, cancel: threading.Event) -> None:
     if isinstance(final, t.Failed):
         raise fail(f"{final.message} ({final.hint})", EXIT_FAILED)
     sys.stderr.write(f"node {launch.node_rank}: its {config.nproc} ranks ended; node 0 records the run\n")
+
+
+def _run_id(field: str, text: Optional[str]) -> Optional[int]:
+    from tui_lab.errors import ConfigError
+
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(field, f"a run id is a whole number >= 1 (see `dllab runs`), got {text!r}")
+    return value
+
+
+RESUME_OPTIONS = ("resume", "epochs", "device", "threads", "as_json")
+
+
+def _resume_command(ctx: typer.Context, resume: str, epochs: str, device: str, threads: str, as_json: bool) -> None:
+    """`dllab train --resume RUN [--epochs E]`: the same run continues from its last complete epoch.
+
+    The run stays one run (same id, its curves continuous, a `continued` event at the seam): with the
+    same seed on a CPU the continued run is bit for bit the one that never stopped, so its record
+    should read as that run's, not as a second run.
+    """
+    from tui_lab import checkpoints, limits
+    from tui_lab.commands._common import threads_option
+    from tui_lab.errors import ConfigError
+    from tui_lab.recording import record
+    from tui_lab.training import train
+
+    with user_errors():
+        others = sorted(name for name, param in ((p.name, p) for p in ctx.command.params)
+                        if name not in RESUME_OPTIONS
+                        and getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT")
+        if others:
+            flags = ", ".join("--" + n.replace("_", "-") for n in others)
+            raise ConfigError("resume", f"continues the run with its own settings; only --epochs, --device and "
+                                        f"--threads apply (got {flags})")
+        run_id = _run_id("resume", resume)
+        assert run_id is not None
+        store = open_store()
+        given_epochs = getattr(ctx.get_parameter_source("epochs"), "name", "DEFAULT") != "DEFAULT"
+        overrides: dict = {}
+        if getattr(ctx.get_parameter_source("device"), "name", "DEFAULT") != "DEFAULT":
+            overrides["device"] = device
+        if getattr(ctx.get_parameter_source("threads"), "name", "DEFAULT") != "DEFAULT":
+            overrides["threads"] = threads_option(threads)
+        config, state = checkpoints.prepare_resume(
+            store, run_id, limits.parse_int("epochs", epochs, 1) if given_epochs else None, overrides)
+        done = int(state["epoch"])
+        cancel = threading.Event()
+        try:
+            events = train(config, cancel=cancel, checkpoint_path=store.checkpoint_path(run_id),
+                           state_path=store.state_path(run_id), resume=state)
+        except BaseException:
+            store.finish(run_id, "failed", "could not resume")
+            raise
+    from tui_lab.commands.train_view import render_run, stored_result
+
+    recorded = record(store, run_id, events)
+    try:
+        result = render_run(recorded, config, run_id, quiet=as_json)
+    except KeyboardInterrupt:
+        cancel.set()
+        recorded.close()
+        if as_json:
+            with user_errors():
+                print_json(stored_result(store, run_id))
+        raise fail("cancelled (Ctrl-C); the run so far is kept in the history", EXIT_CANCELLED) from None
+    if as_json:
+        whole = stored_result(store, run_id)  # every epoch, the ones before the resume included
+        print_json({**result.to_json(), "epochs": whole["epochs"], "resumed_from": done})
+    code = {"finished": 0, "diverged": EXIT_DIVERGED, "cancelled": EXIT_CANCELLED}.get(result.status, EXIT_FAILED)
+    if code:
+        raise fail(result.message or result.status, code)
 
 
 def _lesson_preset(ctx: typer.Context, lesson_id: Optional[str], name: Optional[str]) -> tuple[dict, dict]:

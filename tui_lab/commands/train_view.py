@@ -15,9 +15,12 @@ class RunResult:
     message: str | None = None
     epochs: list[dict[str, Any]] = field(default_factory=list)
     world_size: int = 1  # processes that trained together (DDP ranks)
+    params: int | None = None
+    trainable_params: int | None = None  # fewer than params when --trainable freezes some
 
     def to_json(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "status": self.status, "device": self.device, "threads": self.threads,
+                "params": self.params, "trainable_params": self.trainable_params,
                 "epochs": self.epochs, "message": self.message,
                 "world_size": self.world_size}
 
@@ -28,7 +31,8 @@ def stored_result(store, run_id: int) -> dict[str, Any]:
     detail = store.get_run(run_id)
     s = detail.summary
     epochs = [{"epoch": e.epoch, "train_loss": e.train_loss, "train_acc": e.train_acc, "val_loss": e.val_loss,
-               "val_acc": e.val_acc, "examples_per_sec": e.examples_per_sec} for e in detail.epochs]
+               "val_acc": e.val_acc, "examples_per_sec": e.examples_per_sec, "lr": detail.lrs.get(e.epoch)}
+              for e in detail.epochs]
     threads = s.config.get("threads")
     nproc = s.config.get("nproc", 1)
     return RunResult(run_id, status=s.status, device=s.device, threads=threads if isinstance(threads, int) else None,
@@ -59,20 +63,27 @@ def render_run(events: Iterable[Any], config, run_id: int, quiet: bool = False) 
         for ev in events:
             if isinstance(ev, t.Started):
                 result.device, result.threads, result.world_size = ev.device, ev.threads, ev.world_size
+                result.params, result.trainable_params = ev.params, ev.trainable_params
+                if ev.trainable_params is not None and ev.trainable_params != ev.params:
+                    console.print(f"[dim]{ev.trainable_params:,} of {ev.params:,} parameters train; the rest are frozen[/dim]")
+                if ev.resumed_from:
+                    console.print(f"[dim]continuing run {run_id} after epoch {ev.resumed_from}[/dim]")
                 console.print(f"[dim]device {ev.device} ({ev.device_name}), {ev.params:,} parameters, "
                               f"{ev.train_size:,} train / {ev.val_size:,} val examples, "
                               f"{ev.threads} CPU thread{'s' if ev.threads != 1 else ''}[/dim]")
-                progress.update(task, total=ev.steps_per_epoch * config.epochs)
+                progress.update(task, total=ev.steps_per_epoch * config.epochs,
+                                completed=ev.steps_per_epoch * ev.resumed_from)
             elif isinstance(ev, t.Step):
                 progress.update(task, completed=ev.global_step, epoch=ev.epoch, loss=f"{ev.loss:.4f}")
             elif isinstance(ev, t.EpochEnd):
                 row = {"epoch": ev.epoch, "train_loss": ev.train_loss, "train_acc": ev.train_acc, "val_loss": ev.val_loss,
-                       "val_acc": ev.val_acc, "examples_per_sec": ev.examples_per_sec}
+                       "val_acc": ev.val_acc, "examples_per_sec": ev.examples_per_sec, "lr": ev.lr}
                 result.epochs.append(row)
                 table.add_row(str(ev.epoch), f"{ev.train_loss:.4f}", _pct(ev.train_acc), f"{ev.val_loss:.4f}",
                               _pct(ev.val_acc), f"{ev.examples_per_sec:,.0f}")
+                lr_text = "" if ev.lr is None or config.schedule == "none" and not config.warmup else f", lr {ev.lr:.4g}"
                 console.print(f"epoch {ev.epoch}: train loss {ev.train_loss:.4f}, val loss {ev.val_loss:.4f}, "
-                              f"val acc {_pct(ev.val_acc)}")
+                              f"val acc {_pct(ev.val_acc)}{lr_text}")
             elif isinstance(ev, t.Finished):
                 result.status = "finished"
             elif isinstance(ev, t.Diverged):
