@@ -74,8 +74,8 @@ def test_resume_after_sigkill_mid_epoch_equals_the_uninterrupted_run(tmp_path, _
 import time
 from tui_lab.learner import Learner
 original = Learner.step
-def step(self, xb, yb):
-    original(self, xb, yb)
+def step(self, xb, yb, *rest):
+    original(self, xb, yb, *rest)
     if int(self.step_t) == {kill_at}:
         open({str(marker)!r}, "w").close()
         time.sleep(600)
