@@ -19,6 +19,7 @@ MODULES = (
     "lessons",  # dllab lessons [--check]
     "playground",  # dllab playground
     "serve",  # dllab serve (the app in a browser)
+    "features",  # dllab features
 )
 
 
