@@ -67,9 +67,11 @@ PRESET_KEYS = {
     "shapes": {"model", "dataset", "input", "depth", "compare"},
     "compare": {"model", "dataset", "optimizers", "lr", "epochs"},
     "landscape": {"function", "optimizers", "lr", "steps"},
-    "playground": {"dataset", "hidden", "activation", "lr", "optimizer", "steps", "batch_size", "seed"},
+    "playground": {"dataset", "hidden", "activation", "lr", "optimizer", "steps", "batch_size", "seed",
+                   "noise", "ratio", "regularization", "reg_rate", "features"},
     "snippets": {"lesson"},
     "devices": set(),
+    "features": {"run", "sample"},
 }
 CONV_PRESETS = {"corr2d", "padding", "stride", "sobel", "multichannel", "1x1", "maxpool", "avgpool", "transposed"}
 

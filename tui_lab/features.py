@@ -4,7 +4,7 @@
 `FeatureMaps`: each layer's name (its path in the model, as `named_modules` gives it), kind, shape
 and output, and the softmax of the logits with the prediction. `run_features(run_id, sample)`
 loads the run's model (`training.load_checkpoint`, weights only) and its data set's validation
-sample N. `train_quick_lenet(store)` trains LeNet on the embedded digits in seconds and records the
+sample N. `train_quick_lenet(store)` trains LeNet (ReLU, max pooling) on the embedded digits in seconds and records the
 run, so there is always a run to explore. `conv_preset(maps, model, layer, out_channel, row, col)`
 is the convolution stepper's preset for one output cell of a conv layer: the real input window
 (padding included as zeros), the real kernel slice of that output channel and its bias.
@@ -19,7 +19,7 @@ from typing import Any
 
 from tui_lab.errors import ConfigError
 
-QUICK_LENET = {"model": "lenet", "dataset": "digits", "optimizer": "adam", "lr": 0.01, "epochs": 2,
+QUICK_LENET = {"model": "lenet-relu", "dataset": "digits", "optimizer": "adam", "lr": 0.01, "epochs": 2,
                "batch_size": 64, "seed": 0}
 
 
@@ -178,6 +178,9 @@ def conv_preset(maps: FeatureMaps, model, layer: str, out_channel: int, row: int
     if layer not in convs:
         raise ConfigError("layer", f"{layer!r} is not a conv layer; conv layers: {', '.join(convs) or 'none'}")
     conv = convs[layer]
+    if not all(not list(child.children()) for child in model.children()):
+        raise ConfigError("layer", "the stepper takes its input from the layer before, which needs a model "
+                                   "that is one chain of layers (lenet, lenet-relu, alexnet, vgg, nin)")
     if conv.groups != 1 or conv.dilation != (1, 1):
         raise ConfigError("layer", f"{layer} uses groups or dilation, which the stepper does not show")
     out = maps.layer(layer)

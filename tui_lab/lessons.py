@@ -51,6 +51,7 @@ TOOLS: tuple[str, ...] = (
     "playground",
     "snippets",
     "devices",
+    "features",
 )
 
 REQUIRED_FIELDS: dict[str, type] = {

@@ -22,6 +22,7 @@ TOOL_SCREENS: dict[str, tuple[str, str]] = {
     "playground": ("tui_lab.ui.screens.playground", "PlaygroundScreen"),
     "snippets": ("tui_lab.ui.screens.snippets", "SnippetsScreen"),
     "devices": ("tui_lab.ui.screens.devices", "DevicesScreen"),
+    "features": ("tui_lab.ui.screens.features", "FeaturesScreen"),
 }
 
 TOOLS = tuple(TOOL_SCREENS)
@@ -31,7 +32,7 @@ TOOL_TITLES: dict[str, str] = {
     "train": "the training screen", "conv": "the convolution stepper", "pool": "the pooling stepper",
     "transposed": "the transposed-convolution stepper", "shapes": "the shape tracer",
     "compare": "the optimizer race", "landscape": "the loss landscape", "playground": "the playground",
-    "snippets": "the code cells", "devices": "the device list",
+    "snippets": "the code cells", "devices": "the device list", "features": "the feature-map explorer",
 }
 
 
