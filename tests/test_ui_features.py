@@ -7,7 +7,6 @@ import functools
 import pytest
 from textual.widgets import Static
 
-from tui_lab import conv_steps as cs
 from tui_lab import features as fm
 from tui_lab.runs import RunStore
 from tui_lab.ui.screens.conv import ConvScreen
