@@ -230,7 +230,7 @@ def test_the_lab_in_a_real_browser(tmp_path):
                 await _text(page, "softmax regression")  # the filter shows what was typed
                 await _gone(page, "Padding and stride")  # and the catalog is filtered
                 await page.keyboard.press("Enter")
-                await _text(page, "Softmax turns scores")  # the lesson, its train tool beside it
+                await _text(page, "› Softmax regression and cross-entropy")  # the lesson (breadcrumb), its tool beside it
                 await _start(page, "run #1", click=True)  # train with the lesson's preset: a mouse click
                 await _text(page, "run #1 finished")
                 shots = os.environ.get("DLLAB_SCREENSHOTS")
