@@ -396,3 +396,11 @@ def test_choice_errors_cut_a_long_value():
 
     text = str(choice_error("model", "m" * 100_000, ["lenet", "mlp"]))
     assert len(text) < 150 and "100,002 characters" in text and text.endswith("allowed: lenet, mlp")
+
+
+def test_a_run_whose_config_text_was_damaged_still_lists_and_shows(tmp_path):
+    store = RunStore(tmp_path / "runs.sqlite3")
+    run_id = store.create_run({"model": "mlp"})
+    store._exec("UPDATE runs SET config = ? WHERE id = ?", ("{not json" + "[" * 5000, run_id))
+    assert store.list_runs()[0].config == {}
+    assert store.get_run(run_id).summary.model == "mlp"

@@ -425,7 +425,7 @@ class RunStore(RunControlStore):
             dataset=row["dataset"], optimizer=row["optimizer"], lr=row["lr"], batch_size=row["batch_size"],
             epochs=row["epochs"], seed=row["seed"], device=row["device"], started=row["started"], ended=row["ended"],
             epochs_done=row["epochs_done"], best_val_acc=row["best_val_acc"], message=row["message"],
-            params=row["params"], checkpoint=row["checkpoint"], config=json.loads(row["config"] or "{}"),
+            params=row["params"], checkpoint=row["checkpoint"], config=_config(row["config"]),
         )
 
     def list_runs(self, limit: int | None = None, group_id: str | None = None) -> list[RunSummary]:
@@ -513,6 +513,15 @@ def check_store(path: str | os.PathLike | None = None) -> dict[str, Any]:
         out["integrity"] = "not created yet"
     out["usable"] = out["writable"] and out["integrity"] in ("ok", "not created yet")
     return out
+
+
+def _config(text: Any) -> dict:
+    """A run's stored config; text that is not a JSON object (edited or damaged by hand) reads as {}."""
+    try:
+        value = json.loads(text or "{}")
+    except (TypeError, ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _is_damage(exc: sqlite3.DatabaseError) -> bool:
