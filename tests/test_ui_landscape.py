@@ -173,3 +173,24 @@ def test_snapshot_rosenbrock_end(snap_compare):
     preset = {"function": "rosenbrock", "optimizers": ["sgd", "adagrad", "rmsprop", "adam"], "frame": -1,
               "play": False}
     assert snap_compare(LandscapeApp(preset), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_three_optimizers_120x40(snap_compare):
+    async def run_before(pilot):
+        await _settle(pilot)
+
+    preset = {"function": "rosenbrock", "optimizers": ["sgd", "momentum", "adam"], "frame": 60, "play": False}
+    assert snap_compare(LandscapeApp(preset), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_band_legend_gives_the_contour_levels_of_the_plot():
+    from tui_lab import landscapes as ls
+    from tui_lab.ui.screens.landscape import _band_color, _num, band_legend
+
+    grid = ls.sample_grid("bowl", 40, 20)
+    text = band_legend(grid)
+    plain = text.plain
+    assert f"<{_num(grid.levels[0])}" in plain and f">{_num(grid.levels[-1])}" in plain
+    swatches = [span.style.bgcolor.name for span in text.spans if getattr(span.style, "bgcolor", None)]
+    assert len(swatches) == len(grid.levels) + 1  # one colour per band, lowest first
+    assert swatches[0] == _band_color(0, len(grid.levels) + 1)

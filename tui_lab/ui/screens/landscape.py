@@ -44,6 +44,20 @@ def _band_color(band: float, bands: int) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
+def band_legend(grid: ls.Grid) -> Text:
+    """The contour key: each band's colour with the value where it starts (bands are quantiles of
+    f over the plot, so each covers an equal share of it), lowest first, on two lines."""
+    bands = len(grid.levels) + 1
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("f ")
+    for k in range(bands):
+        text.append("  ", Style(bgcolor=_band_color(k, bands)))
+    text.append(" ↑\n", "dim")
+    edges = [grid.levels[0], grid.levels[len(grid.levels) // 2], grid.levels[-1]]
+    text.append(f"  <{_num(edges[0])} · {_num(edges[1])} · >{_num(edges[2])}\n", "dim")
+    return text
+
+
 def _num(v: float) -> str:
     if not math.isfinite(v):
         return "—"
@@ -243,6 +257,7 @@ class LandscapeScreen(JobRunner, Screen):
                 text.append(f" diverged after step {len(traj.steps) - 1}\n", Style(color="red", bold=True))
         grid = self.query_one("#ls-plot", LandscapeCanvas).grid()
         if grid is not None:
+            text.append_text(band_legend(grid))
             (x0, x1), (y0, y1) = grid.x_range, grid.y_range
             text.append(f"x {x0:g}…{x1:g}  y {y0:g}…{y1:g}\n", "dim")
         land = ls.LANDSCAPES[run.function]
