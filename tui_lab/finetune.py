@@ -80,6 +80,11 @@ def trainable_parameters(model: Any) -> list[Any]:
     return [p for p in model.parameters() if p.requires_grad]
 
 
+def count_all(model: Any) -> int:
+    """Every parameter, frozen or not (count_parameters counts only those that train)."""
+    return sum(p.numel() for p in model.parameters())
+
+
 def count_trainable(model: Any) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 

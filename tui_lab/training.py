@@ -428,7 +428,6 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cont
 
     from tui_lab import checkpoints, finetune
     from tui_lab.learner import Learner, divergence_message
-    from tui_lab.models import count_parameters
     from tui_lab.optimizers import loss_for_task, make_optimizer
     from tui_lab.schedules import build_schedule, current_lr, fast_forward
 
@@ -469,7 +468,7 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cont
                                                               scaler=scaler)
             if schedule is not None and not same_total:  # the saved schedule was for another total
                 fast_forward(schedule, optimizer, start_lrs, done, steps_per_epoch)
-        yield Started(device, device_name, count_parameters(model), n, data.val_x.shape[0], steps_per_epoch,
+        yield Started(device, device_name, finetune.count_all(model), n, data.val_x.shape[0], steps_per_epoch,
                       cfg.to_dict(), threads.threads, threads.reason, ranks.world_size,
                       finetune.count_trainable(model), done)
 
