@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
 
 from tui_lab.commands._common import open_store, print_json, user_errors
@@ -105,16 +107,30 @@ def show_command(run_id: str = typer.Argument(..., help="run id"),
 
 
 def export_command(run_id: str = typer.Argument(..., help="run id"),
-                   fmt: str = typer.Option("csv", "--format", "-f", metavar="<csv|json>", help="csv or json")) -> None:
-    """Export a run as CSV (one row per epoch) or JSON (everything, with the loss curve)."""
+                   fmt: str = typer.Option("csv", "--format", "-f", metavar="<csv|json|tensorboard>",
+                                           help="csv, json, or tensorboard (event files; needs --out)"),
+                   out: Optional[str] = typer.Option(None, "--out", metavar="<dir>",
+                                                     help="tensorboard: the folder the event files go under")) -> None:
+    """Export a run as CSV (one row per epoch), JSON (everything, with the loss curve) or TensorBoard
+    event files (`--format tensorboard --out DIR`; the optional extra: pip install 'dllab[tensorboard]')."""
     import sys
 
+    from tui_lab.errors import ConfigError
     from tui_lab.runs import export_run
 
     with user_errors():
-        if fmt not in ("csv", "json"):
-            from tui_lab.errors import ConfigError
+        if fmt not in ("csv", "json", "tensorboard"):
+            raise ConfigError("format", f"unknown format {fmt!r}; allowed: csv, json, tensorboard")
+        if fmt == "tensorboard":
+            if out is None:
+                raise ConfigError("out", "--format tensorboard writes event files: give the folder with --out DIR")
+            from tui_lab.tb_export import export_tensorboard, summary_writer_class
 
-            raise ConfigError("format", f"unknown format {fmt!r}; allowed: csv, json")
+            summary_writer_class()  # the missing extra is named before anything is read
+            folder = export_tensorboard(open_store().get_run(_parse_id(run_id)), out)
+            sys.stdout.write(f"{folder}\n")
+            return
+        if out is not None:
+            raise ConfigError("out", "only --format tensorboard writes files; csv and json go to stdout")
         text = export_run(open_store().get_run(_parse_id(run_id)), fmt)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

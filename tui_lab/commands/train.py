@@ -189,8 +189,9 @@ def _resume_command(ctx: typer.Context, resume: str, epochs: str, device: str, t
     same seed on a CPU the continued run is bit for bit the one that never stopped, so its record
     should read as that run's, not as a second run.
     """
-    from tui_lab import checkpoints, limits
+    from tui_lab import limits
     from tui_lab.commands._common import threads_option
+    from tui_lab.resume import prepare_resume
     from tui_lab.errors import ConfigError
     from tui_lab.recording import record
     from tui_lab.training import train
@@ -212,7 +213,7 @@ def _resume_command(ctx: typer.Context, resume: str, epochs: str, device: str, t
             overrides["device"] = device
         if getattr(ctx.get_parameter_source("threads"), "name", "DEFAULT") != "DEFAULT":
             overrides["threads"] = threads_option(threads)
-        config, state = checkpoints.prepare_resume(
+        config, state = prepare_resume(
             store, run_id, limits.parse_int("epochs", epochs, 1) if given_epochs else None, overrides)
         done = int(state["epoch"])
         cancel = threading.Event()
