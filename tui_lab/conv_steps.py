@@ -797,7 +797,7 @@ def fmt(v: Number | None) -> str:
     return str(v)
 
 
-def _paren(v: Number) -> str:
+def _paren(v: Number | None) -> str:
     s = fmt(v)
     return f"({s})" if s.startswith("-") else s
 
@@ -817,7 +817,7 @@ def products_text(frame: Frame, channel: int | None = None) -> str:
     terms = frame.terms
     if channel is not None and frame.channels:
         terms = tuple(t for t, c in zip(frame.terms, frame.channels) if c == channel)
-        total = sum(x * w for x, w in terms)
+        total = sum(x * (w or 0) for x, w in terms)  # conv terms always carry a weight
         return f"{' + '.join(f'{_paren(x)}x{_paren(w)}' for x, w in terms)} = {fmt(total)}"
     text = " + ".join(f"{_paren(x)}x{_paren(w)}" for x, w in terms)
     if frame.bias:

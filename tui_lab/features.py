@@ -125,7 +125,7 @@ def sample_of(dataset: str, index: int):
     """(x, label, classes) of validation sample `index` of a data set."""
     from tui_lab.data import load_dataset
 
-    data = load_dataset(dataset)
+    data: Any = load_dataset(dataset)
     n = len(data.val_x)
     if not 0 <= index < n:
         raise ConfigError("sample", f"must be a whole number from 0 to {n - 1} (the {dataset} validation set), got {index}")

@@ -406,7 +406,8 @@ def collapse_linear(model) -> tuple[Any, Any]:
     import torch
     from torch import nn
 
-    weight = bias = None
+    weight: Any = None
+    bias: Any = None
     count = 0
     for layer in _leaves(model):
         if isinstance(layer, (nn.Identity, nn.Flatten)):
@@ -490,7 +491,7 @@ class Playground:
         self.step = 0
         self.diverged = False
         self.lock = threading.Lock()
-        self._order = None
+        self._order: Any = None
         self._cursor = 0
         x, y = self.data.train_x.tolist(), self.data.train_y.tolist()
         self.points = tuple((round(a, 6), round(b, 6), int(c)) for (a, b), c in zip(x, y))
@@ -687,9 +688,9 @@ def ascii_map(frame: PlaygroundFrame) -> list[str]:
     for r in range(0, rows, 2):
         line = []
         for c in range(cols):
-            label = marks.get((r // 2, c))
-            if label is not None:
-                line.append(POINT_CHARS[label % len(POINT_CHARS)])
+            mark = marks.get((r // 2, c))
+            if mark is not None:
+                line.append(POINT_CHARS[mark % len(POINT_CHARS)])
             else:
                 line.append(REGION_CHARS[frame.grid[r][c] % len(REGION_CHARS)])
         lines.append("".join(line))
