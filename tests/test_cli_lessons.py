@@ -46,12 +46,12 @@ def test_json_lists_every_lesson_with_its_id_title_section_and_tool():
     assert set(data) == {"lessons", "errors"} and data["errors"] == []
     lessons, _ = load_lessons()
     assert [{k: e[k] for k in ("id", "title", "section", "tool")} for e in data["lessons"]] == [
-        {"id": l.id, "title": l.title, "section": l.section, "tool": l.tool} for l in lessons
+        {"id": lesson.id, "title": lesson.title, "section": lesson.section, "tool": lesson.tool} for lesson in lessons
     ]
     assert len(data["lessons"]) >= 27
     keys = {"id", "title", "section", "tool", "exercises", "target", "presets"}
     assert all(set(entry) == keys for entry in data["lessons"])
-    assert [len(e["exercises"]) for e in data["lessons"]] == [len(l.exercises) for l in lessons]
+    assert [len(e["exercises"]) for e in data["lessons"]] == [len(lesson.exercises) for lesson in lessons]
     assert data["lessons"][0]["id"] == "intro-neurons"
 
 

@@ -9,7 +9,7 @@ import torch
 
 from tui_lab.control import RunControl, apply_hyperparameters, check_hyperparameter
 from tui_lab.errors import ConfigError
-from tui_lab.training import (Cancelled, EpochEnd, Finished, HyperparametersChanged, Paused, Resumed, Step,
+from tui_lab.training import (Cancelled, EpochEnd, Finished, HyperparametersChanged, Resumed, Step,
                               TrainConfig, train)
 
 SMALL = dict(model="softmax", dataset="digits", optimizer="sgd", lr=0.1, epochs=1, batch_size=64, report_every=1,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from tui_lab.errors import ConfigError, choice_error
@@ -43,10 +44,10 @@ class DatasetInfo:
 @dataclass(frozen=True)
 class LoadedData:
     info: DatasetInfo
-    train_x: "object"  # torch.Tensor, float32
-    train_y: "object"  # torch.Tensor, int64 (classification) or float32 (regression)
-    val_x: "object"
-    val_y: "object"
+    train_x: Any  # torch.Tensor, float32 (torch is imported lazily: not named in the annotation)
+    train_y: Any  # torch.Tensor, int64 (classification) or float32 (regression)
+    val_x: Any
+    val_y: Any
 
 
 _DIGITS = tuple(str(i) for i in range(10))

@@ -214,7 +214,9 @@ def trajectory(
         w.grad = None
         f = land.fn(w[0], w[1])
         f.backward()
-        return float(f.detach()), (float(w.grad[0]), float(w.grad[1]))
+        grad = w.grad
+        assert grad is not None
+        return float(f.detach()), (float(grad[0]), float(grad[1]))
 
     value, grad = evaluate()
     path = [Step(0, (x0, y0), value, grad, {})]

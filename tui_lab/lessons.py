@@ -743,7 +743,9 @@ def _execute(code: str, namespace: dict, buffer: io.StringIO, filename: str) -> 
     tree = ast.parse(code, filename=filename, mode="exec")
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
+        final = tree.body.pop()
+        assert isinstance(final, ast.Expr)
+        last = ast.Expression(final.value)
     exec(compile(tree, filename, "exec"), namespace)  # noqa: S102 - running the learner's cell is the point
     if last is not None:
         value = eval(compile(last, filename, "eval"), namespace)  # noqa: S307

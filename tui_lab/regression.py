@@ -57,6 +57,7 @@ def linear_fit(config, checkpoint: str | None = None) -> LinearFit | None:
                 return None
             model = load_checkpoint(path, cpu)
     else:
+        assert checkpoint is not None  # refit covers a missing one
         model = load_checkpoint(checkpoint, config)
     linear = next(m for m in model.modules() if isinstance(m, torch.nn.Linear))
     data = load_dataset(config.dataset)
