@@ -22,6 +22,20 @@ def _dllab_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """Every test starts in English whatever the machine's locale (tests of the language choice set
+    DLLAB_LANG / LANG themselves), and the language a test chose does not leak into the next one."""
+    from tui_lab.i18n import set_lang
+
+    for var in ("DLLAB_LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    set_lang("en")
+    yield
+    set_lang("en")
+
+
+@pytest.fixture(autouse=True)
 def _no_network(monkeypatch):
     """Tests never touch the network: any connection outside this machine fails loudly."""
     real_connect = socket.socket.connect

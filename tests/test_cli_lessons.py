@@ -49,7 +49,7 @@ def test_json_lists_every_lesson_with_its_id_title_section_and_tool():
         {"id": lesson.id, "title": lesson.title, "section": lesson.section, "tool": lesson.tool} for lesson in lessons
     ]
     assert len(data["lessons"]) >= 27
-    keys = {"id", "title", "section", "tool", "exercises", "target", "presets"}
+    keys = {"id", "title", "section", "tool", "exercises", "target", "presets", "lang"}
     assert all(set(entry) == keys for entry in data["lessons"])
     assert [len(e["exercises"]) for e in data["lessons"]] == [len(lesson.exercises) for lesson in lessons]
     assert data["lessons"][0]["id"] == "intro-neurons"

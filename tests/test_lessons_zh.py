@@ -126,3 +126,72 @@ def test_glossary_terms_are_taught_in_their_lessons() -> None:
         seen_en.add(term["en"].lower())
         assert term["lesson"] in by_id, f"{term['zh']}: lesson {term['lesson']} has no zh file"
         assert term["zh"] in by_id[term["lesson"]], f"{term['zh']} does not appear in lesson {term['lesson']}"
+
+
+# ---- the mechanism (issue 18): every lesson translated, the loader serving the translations --------
+
+def test_the_loader_serves_every_translation_in_chinese() -> None:
+    from tui_lab.lessons import load_lessons
+
+    english, en_errors = load_lessons()
+    chinese, errors = load_lessons(lang="zh")
+    assert not errors and not en_errors, [str(e) for e in errors + en_errors]
+    assert [lesson.id for lesson in chinese] == [lesson.id for lesson in english]
+    translated = {p.name for p in ZH_FILES}
+    sections = tomllib.loads(SECTIONS.read_text(encoding="utf-8"))
+    for en, zh in zip(english, chinese):
+        # the cells, presets and exercise checks that run are the English lesson's, in both languages
+        assert (zh.cells, zh.preset, zh.target) == (en.cells, en.preset, en.target)
+        assert [(e.kind, e.answer, e.check) for e in zh.exercises] == [(e.kind, e.answer, e.check) for e in en.exercises]
+        assert zh.section == sections[en.section]  # an untranslated lesson still sorts under the Chinese section
+        assert zh.lang == ("zh" if en.path.name in translated else "en")
+
+
+def _copy_lesson(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    (tmp_path / "zh").mkdir()
+    en = tmp_path / name
+    en.write_text((EN_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    zh = tmp_path / "zh" / name
+    zh.write_text((ZH_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "zh" / "SECTIONS.toml").write_text(SECTIONS.read_text(encoding="utf-8"), encoding="utf-8")
+    return en, zh
+
+
+# a translation that changes what it must share: the loader falls back to English and says which field
+_TAMPERED = [
+    ("cell", lambda t: t.replace("```output\n", "```output\nX\n", 1), "cell 1"),
+    ("preset", lambda t: t.replace("[preset]\n", "[preset]\nseed = 12345\n", 1), "preset"),
+    ("answer", lambda t: re.sub(r'(?m)^answer = .*$', 'answer = "42"', t, count=1), "exercises[1].answer"),
+    ("order", lambda t: re.sub(r"(?m)^order = \d+", "order = 999", t, count=1), "order"),
+]
+
+
+@pytest.mark.parametrize("name, tamper, field", _TAMPERED, ids=[t[0] for t in _TAMPERED])
+def test_a_translation_that_differs_falls_back_to_english(tmp_path, name, tamper, field) -> None:
+    from tui_lab.lessons import load_lessons
+
+    lesson_file = next(p.name for p in ZH_FILES if "[[exercises]]" in p.read_text(encoding="utf-8")
+                       and "```output" in p.read_text(encoding="utf-8")
+                       and "[preset]" in p.read_text(encoding="utf-8"))
+    _en, zh = _copy_lesson(tmp_path, lesson_file)
+    lessons, errors = load_lessons(tmp_path, lang="zh")
+    assert not errors and lessons[0].lang == "zh"
+    zh.write_text(tamper(zh.read_text(encoding="utf-8")), encoding="utf-8")
+    lessons, errors = load_lessons(tmp_path, lang="zh")
+    assert lessons[0].lang == "en" and lessons[0].cells == load_lessons(tmp_path)[0][0].cells
+    assert [e.field for e in errors] == [field], [str(e) for e in errors]
+
+
+def test_glossary_has_sixty_terms_each_in_its_lesson() -> None:
+    from tui_lab.glossary import load_glossary
+    from tui_lab.lessons import load_lessons
+
+    terms, errors = load_glossary()
+    assert not errors, errors
+    assert len(terms) >= 60
+    chinese = {lesson.id: lesson for lesson in load_lessons(lang="zh")[0]}
+    for term in terms:
+        assert term.lesson in chinese, f"{term.zh}: no lesson {term.lesson!r}"
+        lesson = chinese[term.lesson]
+        assert lesson.lang == "zh", f"{term.zh}: lesson {term.lesson} has no Chinese text yet"
+        assert term.zh in f"{lesson.title}\n{lesson.summary}\n{lesson.body}", f"{term.zh} is not used in {term.lesson}"

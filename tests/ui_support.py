@@ -70,10 +70,59 @@ section = "Linear neural networks"
 }
 
 
+# Chinese editions of two sample lessons (the third stays English: the catalog marks it), their
+# section names, and a small glossary (issue 18)
+LESSONS_ZH = {
+    "01-softmax.md": LESSONS["01-softmax.md"].replace(
+        'title = "Softmax regression on digits"', 'title = "手写数字上的 softmax 回归"').replace(
+        'section = "Linear neural networks"', 'section = "线性神经网络"').replace(
+        'summary = "One linear layer and cross-entropy on handwritten digits."',
+        'summary = "一个线性层加交叉熵损失，识别手写数字。"').split("+++\n# Softmax")[0]
+    + "+++\n# softmax 回归\n\n线性层给出每个类别的**分数**；softmax 把分数变成概率，交叉熵（cross-entropy）衡量"
+      "预测的概率离真实标签有多远。这一段故意写得很长，用来检查中文段落在窄终端里是否按字符换行，"
+      "而不是只在空格处换行。\n",
+    "02-conv.md": LESSONS["02-conv.md"].replace(
+        'title = "Convolution step by step"', 'title = "逐步理解卷积"').replace(
+        'section = "Convolutional networks"', 'section = "卷积神经网络"').replace(
+        'summary = "A kernel slides over a padded input."', 'summary = "卷积核在填充后的输入上滑动。"').split(
+        "+++\n# Convolution")[0]
+    + "+++\n# 卷积\n\n滑动、相乘、求和：这就是互相关（cross-correlation）。\n",
+}
+SECTIONS_ZH = ('"Linear neural networks" = "线性神经网络"\n"Convolutional networks" = "卷积神经网络"\n'
+               '"Multilayer perceptrons" = "多层感知机"\n')
+GLOSSARY = """
+[[term]]
+zh = "互相关"
+en = "cross-correlation"
+definition_zh = "核在输入上滑动，对应元素相乘再求和。"
+definition_en = "Slide a kernel over the input, multiply element-wise and sum."
+lesson = "conv-basics"
+
+[[term]]
+zh = "交叉熵"
+en = "cross-entropy"
+definition_zh = "预测分布与真实标签之间的距离，分类任务的常用损失。"
+definition_en = "How far the predicted distribution is from the true label; the usual classification loss."
+lesson = "softmax-digits"
+
+[[term]]
+zh = "多层感知机"
+en = "multilayer perceptron"
+definition_zh = "在输入与输出之间加入带激活函数的隐藏层。"
+definition_en = "Hidden layers with activations between the input and the output."
+lesson = "mlp-digits"
+"""
+
+
 def write_lessons(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in LESSONS.items():
         (directory / name).write_text(text, encoding="utf-8")
+    (directory / "zh").mkdir(exist_ok=True)
+    for name, text in LESSONS_ZH.items():
+        (directory / "zh" / name).write_text(text, encoding="utf-8")
+    (directory / "zh" / "SECTIONS.toml").write_text(SECTIONS_ZH, encoding="utf-8")
+    (directory / "glossary.toml").write_text(GLOSSARY, encoding="utf-8")
     return directory
 
 

@@ -29,7 +29,7 @@ import re
 import sys
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -140,10 +140,12 @@ class Lesson:
     exercises: tuple[Exercise, ...] = ()
     target: dict[str, float] = field(default_factory=dict)  # train lessons: what `preset` reaches
     presets: dict[str, NamedPreset] = field(default_factory=dict)
+    lang: str = "en"  # the language of title, summary, body and exercise texts (see `load_lessons`)
+    text_path: Path | None = None  # the translation's file when lang is not "en" (`path` stays the English one)
 
     def summary_dict(self) -> dict[str, Any]:
         """The plain listing used by `dllab lessons --json`."""
-        return {"id": self.id, "title": self.title, "section": self.section, "tool": self.tool,
+        return {"id": self.id, "title": self.title, "section": self.section, "tool": self.tool, "lang": self.lang,
                 "exercises": [exercise.to_json() for exercise in self.exercises],
                 "target": dict(self.target),
                 "presets": {name: {"why": p.why, "expect": dict(p.expect)} for name, p in self.presets.items()}}
@@ -515,12 +517,97 @@ def read_lesson(path: Path) -> Lesson | LessonError:
     return parse_lesson(path, text)
 
 
-def load_lessons(directory: Path | None = None) -> tuple[list[Lesson], list[LessonError]]:
+def load_lessons(directory: Path | None = None, lang: str = "en") -> tuple[list[Lesson], list[LessonError]]:
     """Load every `*.md` lesson in `directory` (default `lessons_dir()`), sorted by order then id.
 
     Never raises for a bad file: it becomes a LessonError and the other lessons still load.
+    With `lang` other than "en", each lesson is read from `directory/<lang>/<same file name>` when that
+    translation exists and agrees with the English lesson (`translate_lesson`); else the English lesson
+    is used (its section name translated by `<lang>/SECTIONS.toml`), and a translation that disagrees is
+    also reported as a LessonError.
     """
     directory = lessons_dir() if directory is None else Path(directory)
+    lessons, errors = _load_english(directory)
+    if lang == "en" or not lessons:
+        return lessons, errors
+    translated: list[Lesson] = []
+    sections = section_names(directory, lang)
+    for lesson in lessons:
+        result = translate_lesson(lesson, directory / lang / lesson.path.name, lang)
+        if isinstance(result, LessonError):
+            errors.append(result)
+            result = None
+        if result is None:
+            result = replace(lesson, section=sections.get(lesson.section, lesson.section))
+        translated.append(result)
+    return translated, errors
+
+
+# Front-matter keys a translation changes; everything else is the English file's (ZH_FORMAT.md).
+TRANSLATED_KEYS = ("title", "section", "summary")
+TRANSLATED_EXERCISE_KEYS = ("prompt", "hint", "explain")
+
+
+def section_names(directory: Path, lang: str) -> dict[str, str]:
+    """English section name -> its name in `lang` (`directory/<lang>/SECTIONS.toml`); {} when none."""
+    path = Path(directory) / lang / "SECTIONS.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    return {str(k): str(v) for k, v in raw.items() if isinstance(v, str)}
+
+
+def translation_problem(english: Lesson, translated: Lesson) -> tuple[str, str] | None:
+    """(field, message) for the first thing a translation changes that it must share with the English
+    lesson (id, order, tool, presets, target, cells, exercise kind/answer/check/choices/tolerance);
+    None when it shares them all."""
+    for name in ("id", "order", "tool", "preset", "target"):
+        if getattr(english, name) != getattr(translated, name):
+            return name, f"differs from the English lesson's ({getattr(english, name)!r})"[:200]
+    if set(english.presets) != set(translated.presets):
+        return "presets", f"names differ from the English lesson's ({sorted(english.presets)})"
+    for name, preset in english.presets.items():
+        other = translated.presets[name]
+        if (preset.values, preset.expect) != (other.values, other.expect):
+            return f"presets.{name}", "differs from the English lesson's"
+    if len(english.cells) != len(translated.cells):
+        return "cells", f"{len(translated.cells)} code cells, the English lesson has {len(english.cells)}"
+    for n, (a, b) in enumerate(zip(english.cells, translated.cells), start=1):
+        if a != b:
+            return f"cell {n}", "differs from the English lesson's (cells are copied verbatim)"
+    if len(english.exercises) != len(translated.exercises):
+        return "exercises", f"{len(translated.exercises)} exercises, the English lesson has {len(english.exercises)}"
+    for a, b in zip(english.exercises, translated.exercises):
+        for key in ("kind", "answer", "check", "choices", "tolerance"):
+            if getattr(a, key) != getattr(b, key):
+                return f"exercises[{a.number}].{key}", "differs from the English lesson's"
+    return None
+
+
+def translate_lesson(english: Lesson, path: Path, lang: str) -> Lesson | LessonError | None:
+    """The lesson in `lang` from its translation at `path`: the English lesson with the translated texts.
+
+    None when there is no such file; a LessonError when it cannot be read or does not share the English
+    lesson's cells, presets and exercises (`translation_problem`). The cells, presets and exercise
+    checks of the result are the English lesson's own objects, so what runs is what `--check` checks.
+    """
+    if not path.exists():
+        return None
+    parsed = read_lesson(path)
+    if isinstance(parsed, LessonError):
+        return parsed
+    problem = translation_problem(english, parsed)
+    if problem is not None:
+        return LessonError(path, problem[0], problem[1])
+    exercises = tuple(replace(en, prompt=tr.prompt, hint=tr.hint, explain=tr.explain)
+                      for en, tr in zip(english.exercises, parsed.exercises))
+    presets = {name: replace(preset, why=parsed.presets[name].why) for name, preset in english.presets.items()}
+    return replace(english, title=parsed.title, section=parsed.section, summary=parsed.summary, body=parsed.body,
+                   exercises=exercises, presets=presets, lang=lang, text_path=path)
+
+
+def _load_english(directory: Path) -> tuple[list[Lesson], list[LessonError]]:
     lessons: list[Lesson] = []
     errors: list[LessonError] = []
     if not directory.is_dir():
@@ -540,9 +627,9 @@ def load_lessons(directory: Path | None = None) -> tuple[list[Lesson], list[Less
     return lessons, errors
 
 
-def find_lesson(lesson_id: str, directory: Path | None = None) -> Lesson | None:
-    """The lesson with this id, or None."""
-    lessons, _ = load_lessons(directory)
+def find_lesson(lesson_id: str, directory: Path | None = None, lang: str = "en") -> Lesson | None:
+    """The lesson with this id (in `lang` where translated), or None."""
+    lessons, _ = load_lessons(directory, lang)
     return next((lesson for lesson in lessons if lesson.id == lesson_id), None)
 
 

@@ -466,6 +466,36 @@ class RunStore(RunControlStore):
     def done_lessons(self) -> set[str]:
         return {r["lesson_id"] for r in self._rows("SELECT lesson_id FROM lesson_progress")}
 
+    # --- solved exercises (their own table, created on first use) ------------------------------
+
+    _EXERCISES_SQL = ("CREATE TABLE IF NOT EXISTS exercise_progress (lesson_id TEXT NOT NULL, "
+                      "exercise INTEGER NOT NULL, solved_at REAL NOT NULL, PRIMARY KEY (lesson_id, exercise))")
+
+    def mark_exercise_solved(self, lesson_id: str, exercise: int) -> None:
+        """Record that the learner's prediction for exercise `exercise` (1-based) of a lesson was right."""
+        self._exec(self._EXERCISES_SQL)
+        self._exec("INSERT OR IGNORE INTO exercise_progress VALUES (?, ?, ?)", (lesson_id, int(exercise), time.time()))
+
+    def solved_exercises(self, lesson_id: str) -> set[int]:
+        self._exec(self._EXERCISES_SQL)
+        rows = self._exec("SELECT exercise FROM exercise_progress WHERE lesson_id = ?", (lesson_id,))
+        return {int(r["exercise"]) for r in rows}
+
+    # --- settings (key -> text; their own table, created on first use) --- issue 18 -----------------
+    # Small user preferences (the interface language, key "lang"). `read_setting` below reads one
+    # without opening (or creating) the store.
+
+    _SETTINGS_SQL = "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._exec(self._SETTINGS_SQL)
+        self._exec("INSERT OR REPLACE INTO settings VALUES (?, ?)", (str(key), str(value)))
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        self._exec(self._SETTINGS_SQL)
+        row = self._exec("SELECT value FROM settings WHERE key = ?", (str(key),)).fetchone()
+        return default if row is None else str(row["value"])
+
 
 def check_store(path: str | os.PathLike | None = None) -> dict[str, Any]:
     """What `dllab doctor` reports about the run store, changing nothing: integrity (quick_check on a
@@ -535,20 +565,26 @@ def _store_error(path: Path, exc: BaseException) -> StoreError:
         return StoreError(f"run store {path} is not writable ({text}); check DLLAB_HOME and its permissions")
     return StoreError(f"run store {path}: {text}")
 
-    # --- solved exercises (their own table, created on first use) ------------------------------
 
-    _EXERCISES_SQL = ("CREATE TABLE IF NOT EXISTS exercise_progress (lesson_id TEXT NOT NULL, "
-                      "exercise INTEGER NOT NULL, solved_at REAL NOT NULL, PRIMARY KEY (lesson_id, exercise))")
+def read_setting(key: str, path: str | os.PathLike | None = None) -> str | None:
+    """A saved setting, read-only: None when there is no store, no settings table or no such key.
 
-    def mark_exercise_solved(self, lesson_id: str, exercise: int) -> None:
-        """Record that the learner's prediction for exercise `exercise` (1-based) of a lesson was right."""
-        self._exec(self._EXERCISES_SQL)
-        self._exec("INSERT OR IGNORE INTO exercise_progress VALUES (?, ?, ?)", (lesson_id, int(exercise), time.time()))
-
-    def solved_exercises(self, lesson_id: str) -> set[int]:
-        self._exec(self._EXERCISES_SQL)
-        rows = self._exec("SELECT exercise FROM exercise_progress WHERE lesson_id = ?", (lesson_id,))
-        return {int(r["exercise"]) for r in rows}
+    Used at start-up (the language) by every command, so it never creates the store's file
+    (mode=rw: an existing file only; WAL databases cannot always be opened read-only).
+    """
+    target = Path(path) if path else default_store_path()
+    if not target.exists():
+        return None
+    try:
+        db = sqlite3.connect(f"{target.resolve().as_uri()}?mode=rw", uri=True, timeout=5)
+        try:
+            row = db.execute("SELECT value FROM settings WHERE key = ?", (str(key),)).fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    return None if row is None else str(row[0])
+# --- end of settings (issue 18) ---------------------------------------------------------------------
 
 
 def _finite(x: float | None) -> float | None:

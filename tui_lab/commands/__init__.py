@@ -20,6 +20,7 @@ MODULES = (
     "playground",  # dllab playground
     "serve",  # dllab serve (the app in a browser)
     "features",  # dllab features
+    "glossary",  # dllab glossary
 )
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import math
+import os
 import sys
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Optional
 
 import typer
 
 from tui_lab.errors import DllabError
+from tui_lab.i18n import N_
 
 EXIT_BAD_INPUT = 2
 EXIT_STORE = 1  # the run store cannot be used: not the input's fault
@@ -26,8 +30,10 @@ def one_line(message: str, limit: int = MAX_ERROR_LINE) -> str:
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    """Print `error: <message>` on one line to stderr and return the Exit to raise."""
-    sys.stderr.write(f"error: {one_line(message)}\n")
+    """Print `error: <message>` on one line to stderr (`错误：` in Chinese) and return the Exit to raise."""
+    from tui_lab.i18n import _
+
+    sys.stderr.write(_("error: {message}").format(message=one_line(message)) + "\n")
     sys.stderr.flush()
     return typer.Exit(code)
 
@@ -36,6 +42,82 @@ def error_code(exc: DllabError) -> int:
     from tui_lab.errors import StoreError
 
     return EXIT_STORE if isinstance(exc, StoreError) else EXIT_BAD_INPUT
+
+
+# ---------------------------------------------------------------------------------------- language
+
+LANG_HELP = N_("Language: en or zh (default: DLLAB_LANG, then the saved setting, then the locale).")
+
+
+def apply_lang(flag: str | None = None) -> str:
+    """Choose the language (flag > DLLAB_LANG > saved setting > locale > en) and use it; a bad flag or
+    DLLAB_LANG is a one-line error and exit 2."""
+    from tui_lab.errors import ConfigError
+    from tui_lab.i18n import resolve_lang, saved_lang, set_lang
+
+    try:
+        saved = None if flag or os.environ.get("DLLAB_LANG", "").strip() else saved_lang()
+        return set_lang(resolve_lang(flag, saved=saved))
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+def with_lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`func` (a typer command) with a `--lang` option added: it sets the language, then runs `func`."""
+    signature = inspect.signature(func, eval_str=True)
+    if "lang" in signature.parameters:
+        return func
+    option = inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str],
+                               default=typer.Option(None, "--lang", help=LANG_HELP, show_default=False))
+
+    @functools.wraps(func)
+    def command(*args: Any, lang: Optional[str] = None, **kwargs: Any) -> Any:
+        if lang is not None:
+            apply_lang(lang)
+        return func(*args, **kwargs)
+
+    params = list(signature.parameters.values())
+    command.__signature__ = signature.replace(parameters=[*params, option])  # type: ignore[attr-defined]
+    command.__annotations__ = {**getattr(func, "__annotations__", {}), "lang": Optional[str]}
+    return command
+
+
+def add_lang_options(app: typer.Typer) -> None:
+    """Give every command (and group callback) of `app`, and of the typer groups under it, `--lang`."""
+    for info in app.registered_commands:
+        if info.callback is not None:
+            info.callback = with_lang_option(info.callback)
+    for group in app.registered_groups:
+        sub = group.typer_instance
+        if sub is None:
+            continue
+        if sub.registered_callback is not None and sub.registered_callback.callback is not None:
+            sub.registered_callback.callback = with_lang_option(sub.registered_callback.callback)
+        add_lang_options(sub)
+
+
+def translate_help(command: Any) -> None:
+    """Translate the help texts of a click command tree in place (built by typer, before it runs)."""
+    from tui_lab.i18n import _
+
+    for attr in ("help", "short_help", "epilog"):
+        text = getattr(command, attr, None)
+        if isinstance(text, str) and text:
+            setattr(command, attr, _(text))
+    for param in getattr(command, "params", []):
+        if isinstance(getattr(param, "help", None), str) and param.help:
+            param.help = _(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        translate_help(sub)
+
+
+def help_texts(command: Any) -> set[str]:
+    """Every help text of a click command tree (what `translate_help` translates)."""
+    found = {t for t in (getattr(command, a, None) for a in ("help", "short_help", "epilog")) if isinstance(t, str) and t}
+    found |= {p.help for p in getattr(command, "params", []) if isinstance(getattr(p, "help", None), str) and p.help}
+    for sub in getattr(command, "commands", {}).values():
+        found |= help_texts(sub)
+    return found
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from tui_lab.commands._common import fail, print_json
+from tui_lab.i18n import N_, _
 
 EXIT_CHECK_FAILED = 1
 
@@ -18,19 +19,21 @@ EXIT_CHECK_FAILED = 1
 def register(app: typer.Typer) -> None:
     @app.command("lessons")
     def lessons_command(
-        as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+        as_json: bool = typer.Option(False, "--json", help=N_("Print one JSON object instead of a table.")),
         check: bool = typer.Option(
-            False, "--check", help="Run every cell of every lesson and compare with its expected output."
+            False, "--check", help=N_("Run every cell of every lesson and compare with its expected output.")
         ),
         directory: Optional[Path] = typer.Option(
-            None, "--dir", help="Read lessons from this folder instead of the built-in ones."
+            None, "--dir", help=N_("Read lessons from this folder instead of the built-in ones.")
         ),
-        timeout: str = typer.Option("60", "--timeout", metavar="<seconds>", help="Seconds one cell may run in --check (then it is killed)."),
+        timeout: str = typer.Option("60", "--timeout", metavar="<seconds>", help=N_("Seconds one cell may run in --check (then it is killed).")),
         jobs: Optional[str] = typer.Option(
-            None, "--jobs", metavar="<int>", help="Lessons checked at once, each in its own process (default: CPUs, at most 4)."
+            None, "--jobs", metavar="<int>", help=N_("Lessons checked at once, each in its own process (default: CPUs, at most 4).")
         ),
     ) -> None:
         """List the lessons, or check that every code cell still prints what the lesson says."""
+        # listed in the chosen language (--lang); --check runs each cell once, from the English file
+        # (a translation shares its cells: tests/test_lessons_zh.py)
         from tui_lab.lessons import load_lessons
 
         if directory is not None and not directory.is_dir():
@@ -40,7 +43,9 @@ def register(app: typer.Typer) -> None:
         if check:
             _check(directory, as_json, seconds, workers)
             return
-        lessons, errors = load_lessons(directory)
+        from tui_lab.i18n import current_lang
+
+        lessons, errors = load_lessons(directory, lang=current_lang())
         if as_json:
             print_json(
                 {
@@ -76,8 +81,8 @@ def _print_table(lessons, errors) -> None:
     from rich.table import Table
 
     console = Console()
-    table = Table(title=f"{len(lessons)} lessons", show_lines=False)
-    for name in ("#", "id", "title", "section", "tool", "ex"):
+    table = Table(title=_("{count} lessons").format(count=len(lessons)), show_lines=False)
+    for name in ("#", "id", _("title"), _("section"), _("tool"), _("ex")):
         table.add_column(name, overflow="fold")
     for lesson in lessons:
         table.add_row(str(lesson.order), lesson.id, lesson.title, lesson.section, lesson.tool,
@@ -85,7 +90,7 @@ def _print_table(lessons, errors) -> None:
     console.print(table)
     err = Console(stderr=True)
     for error in errors:
-        err.print(f"broken lesson: {error}", markup=False, highlight=False)
+        err.print(_("broken lesson: {error}").format(error=error), markup=False, highlight=False)
 
 
 def _check(directory: Optional[Path], as_json: bool, timeout: float, jobs: Optional[int]) -> None:

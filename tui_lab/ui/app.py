@@ -16,6 +16,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
+from tui_lab.i18n import N_, _
 from tui_lab.ui.commands import DllabCommands
 from tui_lab.ui.messages import TorchReady
 from tui_lab.ui.screens.catalog import CatalogScreen
@@ -34,19 +35,28 @@ class DllabApp(App):
     COMMANDS = App.COMMANDS | {DllabCommands}
     MODES = {"lessons": CatalogScreen, "train": TrainScreen, "runs": RunsScreen}
     DEFAULT_MODE = "lessons"
+    # descriptions are English, marked with N_ and translated where they are shown (footer, help)
     BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("f2", "lessons", "Lessons"),
-        Binding("f3", "train", "Train"),
-        Binding("f4", "runs", "Runs"),
-        Binding("f5", "devices", "Devices", show=False),
-        Binding("question_mark", "help", "Help", show=False),  # text inputs take `?` first
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", N_("Help")),
+        Binding("f2", "lessons", N_("Lessons")),
+        Binding("f3", "train", N_("Train")),
+        Binding("f4", "runs", N_("Runs")),
+        Binding("f5", "devices", N_("Devices"), show=False),
+        Binding("f6", "glossary", N_("Glossary")),
+        Binding("f9", "switch_lang", N_("中文"), priority=True),  # says what it switches to ("English" in
+        # Chinese); priority: it works over the help and in a text box too
+        Binding("question_mark", "help", N_("Help"), show=False),  # text inputs take `?` first
+        Binding("ctrl+q", "quit", N_("Quit"), priority=True),
     ]
 
     def __init__(self, lessons_dir: str | os.PathLike | None = None, store_path: str | os.PathLike | None = None,
-                 warm_torch: bool = True, **kwargs: Any) -> None:
+                 warm_torch: bool = True, lang: str | None = None, remember: bool = False, **kwargs: Any) -> None:
+        """`lang`: "en" or "zh"; None chooses as `tui_lab.i18n.resolve_lang` does (DLLAB_LANG, the saved
+        setting, the locale). `remember`: save `lang` as the setting (the flag `dllab --lang` was given)."""
         super().__init__(**kwargs)
+        from tui_lab.ui.cjk import enable_cjk_wrap
+
+        enable_cjk_wrap()  # Chinese paragraphs break between characters, not only at spaces
         self.lessons_dir = Path(lessons_dir) if lessons_dir else None
         self.store_path = store_path
         self.warm = warm_torch
@@ -57,6 +67,7 @@ class DllabApp(App):
         self.store_problem: str | None = None  # the store cannot be used: history is off (one line)
         self.lessons: list = []
         self.lesson_errors: list = []
+        self.lang = self._choose_lang(lang, remember)
         self.load_lessons()
 
     # ------------------------------------------------------------------ shared state
@@ -85,10 +96,27 @@ class DllabApp(App):
         """(banner text or None, whether it is a problem that continues) for StoreBanner."""
         self.store  # noqa: B018 - open it to know
         if self.store_problem:
-            return (f"History off: {self.store_problem}. Runs and progress are kept only until you quit.", True)
+            return (_("History off: {problem}. Runs and progress are kept only until you quit.").format(
+                problem=self.store_problem), True)
         if self.store_notice:
             return (f"{self.store_notice[:1].upper()}{self.store_notice[1:]}.", False)
         return (None, False)
+
+    def _choose_lang(self, lang: str | None, remember: bool) -> str:
+        from tui_lab.i18n import DEFAULT_LANG, resolve_lang, saved_lang, set_lang
+
+        try:
+            chosen = set_lang(resolve_lang(lang, saved=None if lang else saved_lang(self.store_path)))
+        except Exception:  # a bad DLLAB_LANG reaches here only when the app is built directly
+            chosen = set_lang(DEFAULT_LANG)
+        self._remember_lang = remember  # saved on mount, when the store is opened
+        return chosen
+
+    def _save_setting(self, key: str, value: str) -> None:
+        try:
+            self.store.set_setting(key, value)
+        except Exception as exc:  # a read-only or damaged store: the choice holds for this session
+            self.notify(_("The setting could not be saved: {error}").format(error=exc), severity="warning")
 
     def load_lessons(self) -> None:
         """Read the lesson files; a broken file becomes an entry in `lesson_errors`, never a crash."""
@@ -98,7 +126,7 @@ class DllabApp(App):
             self.lessons, self.lesson_errors = [], [f"lessons: cannot load the lesson loader: {exc}"]
             return
         try:
-            self.lessons, self.lesson_errors = load_lessons(self.lessons_dir)
+            self.lessons, self.lesson_errors = load_lessons(self.lessons_dir, lang=self.lang)
         except Exception as exc:
             self.lessons, self.lesson_errors = [], [f"lessons: {type(exc).__name__}: {exc}"]
 
@@ -107,8 +135,12 @@ class DllabApp(App):
     def on_mount(self) -> None:
         self.store  # noqa: B018 - open (and check) it on the UI thread, before any screen or worker
         if self.store_problem or self.store_notice:
-            self.notify(self.store_problem or self.store_notice or "", title="Run store",
+            self.notify(self.store_problem or self.store_notice or "", title=_("Run store"),
                         severity="error" if self.store_problem else "warning", timeout=12)
+        if self._remember_lang:
+            from tui_lab.i18n import SETTING_KEY
+
+            self._save_setting(SETTING_KEY, self.lang)
         if self.warm:
             self.import_torch()
         self.call_after_refresh(self._check_size)
@@ -148,7 +180,8 @@ class DllabApp(App):
         self.torch_ready = message.error is None
         self.torch_error = message.error
         if message.error:
-            self.notify(f"torch could not be imported: {message.error}", severity="error", timeout=10)
+            self.notify(_("torch could not be imported: {error}").format(error=message.error), severity="error",
+                        timeout=10)
         for screen in self.live_screens():  # tell every live screen, in every mode
             screen.post_message(TorchReady(message.error))
 
@@ -191,7 +224,7 @@ class DllabApp(App):
         if self.screen is not catalog:
             catalog.pop_until_active()  # a lesson's running training stops and is recorded as cancelled
         if stopped:
-            self.notify("The lesson's run was stopped; it is in the history (F4).", title="Run stopped")
+            self.notify(_("The lesson's run was stopped; it is in the history (F4)."), title=_("Run stopped"))
         catalog.focus_filter()
 
     def action_train(self) -> None:
@@ -206,6 +239,44 @@ class DllabApp(App):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_glossary(self, lesson_id: str | None = None) -> None:
+        """F6: the glossary (术语表); from a lesson (`g`), only the terms that lesson uses."""
+        from tui_lab.ui.screens.glossary import GlossaryScreen
+
+        if isinstance(self.screen, GlossaryScreen):
+            return
+        self.push_screen(GlossaryScreen(lesson_id=lesson_id))
+
+    def action_switch_lang(self) -> None:
+        """F9: English <-> 中文, live: lessons reloaded, every screen's texts and key bar redrawn; saved."""
+        from tui_lab.i18n import SETTING_KEY, set_lang
+
+        self.lang = set_lang("en" if self.lang == "zh" else "zh")
+        self._save_setting(SETTING_KEY, self.lang)
+        self.load_lessons()
+        self.relabel_screens()
+        self.notify(_("Language: English"), timeout=3)
+
+    def relabel_screens(self) -> None:
+        """Redraw every live screen's texts in the current language: a screen's own `apply_language()`,
+        then its key bar and breadcrumb."""
+        from tui_lab.ui.widgets.breadcrumb import Breadcrumb
+        from tui_lab.ui.widgets.footer import Footer
+
+        screens = list(dict.fromkeys([*self.live_screens(), *self.screen_stack]))
+        for screen in screens:
+            apply = getattr(screen, "apply_language", None)
+            if callable(apply):
+                try:
+                    apply()
+                except Exception as exc:  # one screen failing to redraw must not stop the others
+                    self.notify(f"{type(screen).__name__}: {type(exc).__name__}: {exc}", severity="error")
+            for footer in screen.query(Footer):
+                footer.call_later(footer.recompose)
+            for crumb in screen.query(Breadcrumb):
+                crumb.update_trail()
+        self.refresh_bindings()
+
     def action_devices(self) -> None:
         from tui_lab.ui.screens.devices import DevicesScreen
 
@@ -218,12 +289,14 @@ class DllabApp(App):
 
         lesson = next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
         if lesson is None:
-            self.notify(f"no lesson {lesson_id!r}", severity="error")
+            self.notify(_("no lesson {lesson_id!r}").format(lesson_id=lesson_id), severity="error")
             return
         if self.current_mode != "lessons":
             self.switch_mode("lessons")
-        if len(self.screen_stack) > 1:  # from the palette: the new lesson replaces the old path
-            self.screen_stack[0].pop_until_active()
+        if len(self.screen_stack) > 1:  # from the palette or the glossary: the new lesson replaces the old path
+            self.screen_stack[0].pop_until_active()  # queued (call_later): the push must come after it
+            self.call_later(self.push_screen, LessonScreen(lesson))
+            return
         self.push_screen(LessonScreen(lesson))
 
     def open_tool(self, tool: str, preset: dict | None = None) -> Screen | None:
@@ -236,11 +309,11 @@ class DllabApp(App):
             self.notify(f"{tool}: {type(exc).__name__}: {exc}", severity="error", timeout=8)
             return None
         if screen is None:
-            self.notify(f"The {tool} tool is coming soon.", title="Coming soon")
+            self.notify(_("The {tool} tool is coming soon.").format(tool=tool), title=_("Coming soon"))
             return None
-        from tui_lab.ui.tools import tool_title
+        from tui_lab.ui.tools import TOOL_TITLES
 
-        screen.crumb_name = tool_title(tool, article=False)
+        screen.crumb_name = TOOL_TITLES.get(tool, tool)  # English; the breadcrumb translates it
         self.push_screen(screen)
         return screen
 
@@ -276,6 +349,6 @@ class DllabApp(App):
             self._store.close()
 
 
-def run_app() -> None:
-    """Open the app (what `dllab` with no arguments does)."""
-    DllabApp().run()
+def run_app(lang: str | None = None, remember: bool = False) -> None:
+    """Open the app (what `dllab` with no arguments does); `lang` as `DllabApp` takes it."""
+    DllabApp(lang=lang, remember=remember).run()

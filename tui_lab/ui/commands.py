@@ -6,21 +6,29 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui_lab.i18n import N_, _
+
 ACTIONS: tuple[tuple[str, str, str], ...] = (
-    ("Lessons: the catalog", "lessons", "Browse the lessons by section (F2)"),
-    ("Train a model", "train", "The training screen: form, live plots, epoch table (F3)"),
-    ("Runs: training history", "runs", "Every run, from the app or the CLI; overlay curves (F4)"),
-    ("Devices", "devices", "CPU and GPUs with their memory (F5)"),
-    ("Help: all key bindings", "help", "Every binding of every screen (F1)"),
+    (N_("Lessons: the catalog"), "lessons", N_("Browse the lessons by section (F2)")),
+    (N_("Train a model"), "train", N_("The training screen: form, live plots, epoch table (F3)")),
+    (N_("Runs: training history"), "runs", N_("Every run, from the app or the CLI; overlay curves (F4)")),
+    (N_("Devices"), "devices", N_("CPU and GPUs with their memory (F5)")),
+    (N_("Glossary (术语表)"), "glossary", N_("Every term in Chinese and English, with its lesson; type to filter (F6)")),
+    (N_("Language: 中文 / English"), "switch_lang", N_("Switch the interface and the lessons between English and Chinese (F9)")),
+    (N_("Help: all key bindings"), "help", N_("Every binding of every screen (F1)")),
 )
+
+
+def lesson_prefix() -> str:
+    return _("Lesson: ")
 
 
 def tool_commands(open_tool) -> list[tuple[str, object, str]]:
     """One palette entry per lesson tool that is built: `Tool: the convolution stepper`."""
     from tui_lab.ui.tools import TOOL_SCREENS, tool_available, tool_title
 
-    return [(f"Tool: {tool_title(tool, article=False)}", partial(open_tool, tool, None),
-             f"Open the {tool} tool with its defaults")
+    return [(_("Tool: {tool}").format(tool=tool_title(tool, article=False)), partial(open_tool, tool, None),
+             _("Open the {tool} tool with its defaults").format(tool=tool))
             for tool in TOOL_SCREENS if tool != "train" and tool_available(tool)]
 
 
@@ -30,17 +38,17 @@ class DllabCommands(Provider):
     def _commands(self) -> list[tuple[str, object, str]]:
         app = self.app
         items: list[tuple[str, object, str]] = [
-            (name, partial(app.run_action, action), help_text) for name, action, help_text in ACTIONS
+            (_(name), partial(app.run_action, action), _(help_text)) for name, action, help_text in ACTIONS
         ]
         if hasattr(app, "open_tool"):
             items.extend(tool_commands(app.open_tool))
         for lesson in getattr(app, "lessons", []):
-            items.append((f"Lesson: {lesson.title}", partial(app.open_lesson, lesson.id), lesson.summary))
+            items.append((lesson_prefix() + lesson.title, partial(app.open_lesson, lesson.id), lesson.summary))
         return items
 
     async def discover(self) -> Hits:
         for name, callback, help_text in self._commands():
-            if name.startswith("Lesson: "):  # the lessons show up when the learner types
+            if name.startswith(lesson_prefix()):  # the lessons show up when the learner types
                 break
             yield DiscoveryHit(name, callback, help=help_text)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from tui_lab.i18n import N_, _
+
 # tool name -> (module, class name)
 TOOL_SCREENS: dict[str, tuple[str, str]] = {
     "train": ("tui_lab.ui.screens.train", "TrainScreen"),
@@ -27,19 +29,22 @@ TOOL_SCREENS: dict[str, tuple[str, str]] = {
 
 TOOLS = tuple(TOOL_SCREENS)
 
-# tool name -> what the learner calls it (lesson side panel, breadcrumb, command palette)
+# tool name -> what the learner calls it (lesson side panel, breadcrumb, command palette); translated
+# by `tool_title`
 TOOL_TITLES: dict[str, str] = {
-    "train": "the training screen", "conv": "the convolution stepper", "pool": "the pooling stepper",
-    "transposed": "the transposed-convolution stepper", "shapes": "the shape tracer",
-    "compare": "the optimizer race", "landscape": "the loss landscape", "playground": "the playground",
-    "snippets": "the code cells", "devices": "the device list", "features": "the feature-map explorer",
+    "train": N_("training screen"), "conv": N_("convolution stepper"), "pool": N_("pooling stepper"),
+    "transposed": N_("transposed-convolution stepper"), "shapes": N_("shape tracer"),
+    "compare": N_("optimizer race"), "landscape": N_("loss landscape"), "playground": N_("playground"),
+    "snippets": N_("code cells"), "devices": N_("device list"),
+    "features": N_("feature-map explorer"),
 }
 
 
 def tool_title(tool: str, article: bool = True) -> str:
-    """`the convolution stepper` (or `convolution stepper`); the tool's own name when unknown."""
-    title = TOOL_TITLES.get(tool, tool)
-    return title if article else title.removeprefix("the ")
+    """`the convolution stepper` (or `convolution stepper`), in the current language; the tool's own
+    name when unknown."""
+    title = _(TOOL_TITLES.get(tool, tool))
+    return _("the {tool}").format(tool=title) if article else title
 
 
 def tool_available(tool: str) -> bool:

@@ -18,11 +18,12 @@ from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_lab.i18n import N_, _
 from tui_lab.ui.messages import TorchReady
 from tui_lab.ui.widgets.footer import Footer
 from tui_lab.ui.widgets.store_banner import StoreBanner
 
-BROKEN_SECTION = "Broken lessons"
+BROKEN_SECTION = N_("Broken lessons")
 
 
 def matches(query: str, *fields: str) -> bool:
@@ -75,20 +76,20 @@ class CatalogScreen(Screen):
 
     CSS_PATH = "catalog.tcss"
     BINDINGS = [
-        Binding("enter", "open", "Open", priority=True),
-        Binding("up", "move(-1)", "Up", show=False, priority=True),
-        Binding("down", "move(1)", "Down", show=False, priority=True),
-        Binding("pageup", "move(-10)", "Page up", show=False),
-        Binding("pagedown", "move(10)", "Page down", show=False),
-        Binding("ctrl+d", "toggle_done", "Done ✓", priority=True),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("enter", "open", N_("Open"), priority=True),
+        Binding("up", "move(-1)", N_("Up"), show=False, priority=True),
+        Binding("down", "move(1)", N_("Down"), show=False, priority=True),
+        Binding("pageup", "move(-10)", N_("Page up"), show=False),
+        Binding("pagedown", "move(10)", N_("Page down"), show=False),
+        Binding("ctrl+d", "toggle_done", N_("Done ✓"), priority=True),
+        Binding("escape", "clear_filter", N_("Clear filter"), show=False),
     ]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="catalog-root"):
             yield StoreBanner()
             yield Static("", id="catalog-title")
-            yield Input(placeholder="type to filter lessons…", id="catalog-filter", compact=True)
+            yield Input(placeholder=_("type to filter lessons…"), id="catalog-filter", compact=True)
             yield OptionList(id="catalog-list")
             yield Static("", id="catalog-detail")
         yield Footer()
@@ -103,6 +104,11 @@ class CatalogScreen(Screen):
         self._refresh_done()
         self.rebuild(keep=True)
         self.query_one("#catalog-filter", Input).focus()
+
+    def apply_language(self) -> None:
+        """The language changed (the app reloaded its lessons): placeholder, list and detail anew."""
+        self.query_one("#catalog-filter", Input).placeholder = _("type to filter lessons…")
+        self.rebuild(keep=True)
 
     def focus_filter(self) -> None:
         """Focus the filter with its text selected: typing replaces the old query."""
@@ -135,11 +141,13 @@ class CatalogScreen(Screen):
             options.append(Option(Text(f"{section}  {done}/{len(items)}", style="bold"), disabled=True))
             for lesson in items:
                 mark = "✓" if lesson.id in self.done else " "
-                options.append(Option(Text.assemble(f" {mark} ", (f"{lesson.title}", ""), (f"  {lesson.tool}", "dim")),
+                untranslated = getattr(lesson, "lang", "en") != getattr(self.app, "lang", "en")
+                options.append(Option(Text.assemble(f" {mark} ", (f"{lesson.title}", ""), (f"  {lesson.tool}", "dim"),
+                                                    ("  " + _("(not translated yet)") if untranslated else "", "dim italic")),
                                       id=f"lesson:{lesson.id}"))
         errors = [e for e in self.app.lesson_errors if matches(query, str(e))]
         if errors:
-            options.append(Option(Text(f"{BROKEN_SECTION}  {len(errors)}", style="bold red"), disabled=True))
+            options.append(Option(Text(f"{_(BROKEN_SECTION)}  {len(errors)}", style="bold red"), disabled=True))
             for i, error in enumerate(errors):
                 name = getattr(getattr(error, "path", None), "name", None) or str(error)
                 options.append(Option(Text(f" ✗ {name}", style="red"), id=f"broken:{i}"))
@@ -158,9 +166,11 @@ class CatalogScreen(Screen):
         done_total = sum(lesson.id in self.done for lesson in self.app.lessons)
         torch_state = ""
         if getattr(self.app, "warm", False):
-            torch_state = "torch ready" if self.app.torch_ready else ("torch failed" if self.app.torch_error else "loading torch…")
+            torch_state = (_("torch ready") if self.app.torch_ready
+                           else (_("torch failed") if self.app.torch_error else _("loading torch…")))
         self.query_one("#catalog-title", Static).update(
-            Text.assemble(("dllab", "bold"), f"  lessons {done_total}/{total} done", (f"   {torch_state}", "dim")))
+            Text.assemble(("dllab", "bold"), "  " + _("lessons {done}/{total} done").format(done=done_total, total=total),
+                          (f"   {torch_state}", "dim")))
         self._show_detail()
 
     def _highlight(self, index: int | None) -> None:
@@ -199,8 +209,8 @@ class CatalogScreen(Screen):
         detail = self.query_one("#catalog-detail", Static)
         selected = self._selected()
         if selected is None:
-            detail.update("No lesson matches the filter." if self.app.lessons or self.app.lesson_errors
-                          else "No lessons found.")
+            detail.update(_("No lesson matches the filter.") if self.app.lessons or self.app.lesson_errors
+                          else _("No lessons found."))
         elif selected[0] == "lesson":
             lesson = self._lesson(selected[1])
             detail.update(Text.assemble((f"{lesson.title}", "bold"), f"  [{lesson.tool}]\n", lesson.summary))
@@ -229,7 +239,7 @@ class CatalogScreen(Screen):
         if selected is None:
             return
         if selected[0] == "broken":
-            self.notify(str(self._errors_shown[int(selected[1])]), title="Broken lesson", severity="error", timeout=10)
+            self.notify(str(self._errors_shown[int(selected[1])]), title=_("Broken lesson"), severity="error", timeout=10)
             return
         self.app.open_lesson(selected[1])
 

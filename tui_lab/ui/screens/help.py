@@ -12,21 +12,23 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_lab.i18n import N_, _
 from tui_lab.ui.widgets.footer import Footer
 
 # (title, module, class): the screens whose bindings are listed, in the order a learner meets them
 SCREENS: tuple[tuple[str, str, str], ...] = (
-    ("Everywhere", "tui_lab.ui.app", "DllabApp"),
-    ("Lessons catalog", "tui_lab.ui.screens.catalog", "CatalogScreen"),
-    ("Lesson", "tui_lab.ui.screens.lesson", "LessonScreen"),
-    ("Train", "tui_lab.ui.screens.train", "TrainScreen"),
-    ("Train, while a run goes", "tui_lab.ui.screens.train", "TrainPanel"),
-    ("Runs", "tui_lab.ui.screens.runs", "RunsScreen"),
-    ("Run curves", "tui_lab.ui.screens.run_detail", "RunDetailScreen"),
-    ("Devices", "tui_lab.ui.screens.devices", "DevicesScreen"),
+    (N_("Everywhere"), "tui_lab.ui.app", "DllabApp"),
+    (N_("Lessons catalog"), "tui_lab.ui.screens.catalog", "CatalogScreen"),
+    (N_("Lesson"), "tui_lab.ui.screens.lesson", "LessonScreen"),
+    (N_("Glossary"), "tui_lab.ui.screens.glossary", "GlossaryScreen"),
+    (N_("Train"), "tui_lab.ui.screens.train", "TrainScreen"),
+    (N_("Train, while a run goes"), "tui_lab.ui.screens.train", "TrainPanel"),
+    (N_("Runs"), "tui_lab.ui.screens.runs", "RunsScreen"),
+    (N_("Run curves"), "tui_lab.ui.screens.run_detail", "RunDetailScreen"),
+    (N_("Devices"), "tui_lab.ui.screens.devices", "DevicesScreen"),
 )
-EXTRA = (("Everywhere", "Ctrl+P", "Command palette: every action, tool and lesson by name"),
-         ("Everywhere", "Tab / Shift+Tab", "Move the focus"))
+EXTRA = ((N_("Everywhere"), "Ctrl+P", N_("Command palette: every action, tool and lesson by name")),
+         (N_("Everywhere"), "Tab / Shift+Tab", N_("Move the focus")))
 
 
 _NAMED_KEYS = {"escape": "Esc", "enter": "Enter", "space": "Space", "tab": "Tab", "backspace": "Backspace",
@@ -66,12 +68,13 @@ def tool_screens() -> list[tuple[str, str, str]]:
     for tool, (module, name) in TOOL_SCREENS.items():
         if (module, name) not in listed and tool_available(tool):
             listed.add((module, name))
-            out.append((f"Tool: {tool}", module, name))
+            out.append((_("Tool: {tool}").format(tool=tool), module, name))
     return out
 
 
 def binding_rows() -> list[tuple[str, str, str]]:
-    """(screen, keys, what) for every binding with a description, the tools' screens included."""
+    """(screen, keys, what) for every binding with a description, the tools' screens included, in the
+    current language."""
     rows: list[tuple[str, str, str]] = []
     for title, module, name in [*SCREENS, *tool_screens()]:
         try:
@@ -81,9 +84,9 @@ def binding_rows() -> list[tuple[str, str, str]]:
         for b in cls.BINDINGS:
             binding = b if isinstance(b, Binding) else Binding(*b)
             if binding.description:
-                rows.append((title, key_label(binding.key), binding.description))
+                rows.append((_(title), key_label(binding.key), _(binding.description)))
         if name == "DllabApp":
-            rows.extend(EXTRA)
+            rows.extend((_(title), keys, _(what)) for title, keys, what in EXTRA)
     return rows
 
 
@@ -95,21 +98,29 @@ class HelpScreen(ModalScreen):
     HelpScreen #help-box { width: 76; max-width: 100%; height: 1fr; max-height: 36;
                            border: round $primary; background: $surface; padding: 0 1; }
     """
-    BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", N_("Close"))]
 
     def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static(Text(_("Keys — dllab works with the keyboard alone"), style="bold"), id="help-heading")
+            yield Static(self._table(), id="help-table")
+        yield Footer()
+
+    @staticmethod
+    def _table() -> Table:
         table = Table(box=None, expand=True, show_edge=False, pad_edge=False)
-        table.add_column("screen", style="dim", no_wrap=True)
-        table.add_column("keys", style="bold", no_wrap=True)
-        table.add_column("does")
+        table.add_column(_("screen"), style="dim", no_wrap=True)
+        table.add_column(_("keys"), style="bold", no_wrap=True)
+        table.add_column(_("does"))
         last = None
         for title, keys, what in binding_rows():
             table.add_row(title if title != last else "", keys, what)
             last = title
-        with VerticalScroll(id="help-box"):
-            yield Static(Text("Keys — dllab works with the keyboard alone", style="bold"))
-            yield Static(table, id="help-table")
-        yield Footer()
+        return table
+
+    def apply_language(self) -> None:
+        self.query_one("#help-heading", Static).update(Text(_("Keys — dllab works with the keyboard alone"), style="bold"))
+        self.query_one("#help-table", Static).update(self._table())
 
     def on_mount(self) -> None:
         self.query_one("#help-box").focus()

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Markdown, Static
 
+from tui_lab.i18n import N_, _
 from tui_lab.ui.tools import tool_title
 from tui_lab.ui.widgets.footer import Footer
 
@@ -30,15 +31,16 @@ class LessonScreen(Screen):
     CSS_PATH = ["lesson.tcss", "train.tcss", "../widgets/exercises.tcss"]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (EMBED_WIDTH, "-wide")]
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("enter,o", "open_tool", "Open tool"),
-        Binding("ctrl+d", "toggle_done", "Done ✓"),
-        Binding("ctrl+r", "open_cells", "Run cells"),
-        Binding("e", "exercises", "Exercises"),
-        Binding("ctrl+s", "start", "Start", priority=True),
-        Binding("ctrl+x", "stop", "Stop", priority=True),
-        Binding("j", "scroll(1)", "Scroll down", show=False),
-        Binding("k", "scroll(-1)", "Scroll up", show=False),
+        Binding("escape", "back", N_("Back")),
+        Binding("enter,o", "open_tool", N_("Open tool")),
+        Binding("ctrl+d", "toggle_done", N_("Done ✓")),
+        Binding("ctrl+r", "open_cells", N_("Run cells")),
+        Binding("e", "exercises", N_("Exercises")),
+        Binding("g", "glossary", N_("Terms")),
+        Binding("ctrl+s", "start", N_("Start"), priority=True),
+        Binding("ctrl+x", "stop", N_("Stop"), priority=True),
+        Binding("j", "scroll(1)", N_("Scroll down"), show=False),
+        Binding("k", "scroll(-1)", N_("Scroll up"), show=False),
     ]
 
     def __init__(self, lesson, **kwargs) -> None:
@@ -78,23 +80,62 @@ class LessonScreen(Screen):
             with Vertical(id="lesson-left"):
                 yield Static("", id="lesson-bar")  # shown when the train tool takes the side panel's place
                 with VerticalScroll(id="lesson-text"):
-                    yield Markdown(lesson.body, id="lesson-markdown")
+                    yield Markdown(self._body(), id="lesson-markdown")
                     if lesson.exercises:
                         from tui_lab.ui.widgets.exercises import ExercisesPanel
 
                         yield ExercisesPanel(lesson.exercises, self._solved(), id="lesson-exercises")
             with Vertical(id="lesson-side"):
-                yield Static(Text.assemble((lesson.title, "bold"), "\n", (lesson.section, "dim")), id="lesson-title")
+                yield Static(self._title_text(), id="lesson-title")
                 yield Static("", id="lesson-done")
-                yield Static(f"Tool: {tool_title(lesson.tool)}" + ("" if available else " (coming soon)"), id="lesson-tool")
-                yield Button(f"Open {lesson.tool} ⏎", id="lesson-open", variant="primary", compact=True)
-                preset = ", ".join(f"{k}={json.dumps(v)}" for k, v in lesson.preset.items()) or "defaults"
-                yield Static(Text(f"Preset: {preset}", style="dim"), id="lesson-preset")
+                yield Static(self._tool_text(available), id="lesson-tool")
+                yield Button(self._open_label(), id="lesson-open", variant="primary", compact=True)
+                yield Static(self._preset_text(), id="lesson-preset")
             if self.embeds_train:
                 from tui_lab.ui.screens.train import TrainPanel
 
                 yield TrainPanel(preset=dict(lesson.preset), id="lesson-train")
         yield Footer()
+
+    # ------------------------------------------------------------------ texts (redrawn on a language switch)
+
+    def _body(self) -> str:
+        from tui_lab.ui.cjk import join_cjk_lines
+
+        return join_cjk_lines(self.lesson.body)
+
+    def _title_text(self) -> Text:
+        return Text.assemble((self.lesson.title, "bold"), "\n", (self.lesson.section, "dim"))
+
+    def _tool_text(self, available: bool) -> str:
+        return (_("Tool: {tool}").format(tool=tool_title(self.lesson.tool))
+                + ("" if available else " " + _("(coming soon)")))
+
+    def _open_label(self) -> str:
+        return _("Open {tool} ⏎").format(tool=self.lesson.tool)
+
+    def _preset_text(self) -> Text:
+        preset = ", ".join(f"{k}={json.dumps(v)}" for k, v in self.lesson.preset.items()) or _("defaults")
+        return Text(_("Preset: {preset}").format(preset=preset), style="dim")
+
+    def apply_language(self) -> None:
+        """The language changed: the same lesson in the new language (the app reloaded them), its text,
+        side panel and exercises redrawn; the scroll position, the train panel and its run stay."""
+        from tui_lab.ui.tools import tool_available
+
+        lesson = next((item for item in getattr(self.app, "lessons", []) if item.id == self.lesson.id), None)
+        if lesson is not None:
+            self.lesson = lesson
+        self.query_one("#lesson-markdown", Markdown).update(self._body())
+        self.query_one("#lesson-title", Static).update(self._title_text())
+        self.query_one("#lesson-tool", Static).update(self._tool_text(tool_available(self.lesson.tool)))
+        self.query_one("#lesson-open", Button).label = self._open_label()
+        self.query_one("#lesson-preset", Static).update(self._preset_text())
+        self._show_done()
+        from tui_lab.ui.widgets.exercises import ExercisesPanel
+
+        for panel in self.query(ExercisesPanel):
+            panel.set_exercises(self.lesson.exercises)
 
     def on_mount(self) -> None:
         self._show_done()
@@ -105,7 +146,7 @@ class LessonScreen(Screen):
 
     def _show_done(self) -> None:
         done = self.lesson.id in self.app.store.done_lessons()
-        mark = Text("✓ done" if done else "○ not done (Ctrl+D)", style="green" if done else "dim")
+        mark = Text(_("✓ done") if done else _("○ not done (Ctrl+D)"), style="green" if done else "dim")
         self.query_one("#lesson-done", Static).update(mark)
         self.query_one("#lesson-bar", Static).update(Text.assemble((self.lesson.section, "dim"), "  ", mark))
 
@@ -119,7 +160,7 @@ class LessonScreen(Screen):
         try:
             self.app.store.mark_exercise_solved(self.lesson.id, event.number)
         except Exception as exc:
-            self.notify(f"solved, but the progress could not be saved: {exc}", severity="warning")
+            self.notify(_("solved, but the progress could not be saved: {error}").format(error=exc), severity="warning")
 
     def action_exercises(self) -> None:
         """Jump to the first exercise not solved yet, ready to type a prediction."""
@@ -130,6 +171,11 @@ class LessonScreen(Screen):
         if target is not None:
             target.focus()
             target.parent.scroll_visible(animate=False, top=True)
+
+    def action_glossary(self) -> None:
+        """`g`: the glossary, showing only the terms this lesson uses (Up/Down through them, Enter or
+        the detail line shows each entry in both languages)."""
+        self.app.action_glossary(lesson_id=self.lesson.id)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "lesson-open":

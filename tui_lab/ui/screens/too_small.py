@@ -6,6 +6,8 @@ from textual.app import ComposeResult
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_lab.i18n import _
+
 
 class TooSmallScreen(ModalScreen):
     """Says how large the terminal must be; the app pops it once the terminal is big enough."""
@@ -31,6 +33,7 @@ class TooSmallScreen(ModalScreen):
     def _update(self) -> None:
         w, h = self.app.size
         self.query_one("#too-small", Static).update(
-            f"dllab needs a terminal of at least {self.min_width}x{self.min_height}.\n"
-            f"This one is {w}x{h}: make it larger (or zoom out)."
+            _("dllab needs a terminal of at least {min_width}x{min_height}.\n"
+              "This one is {width}x{height}: make it larger (or zoom out).").format(
+                min_width=self.min_width, min_height=self.min_height, width=w, height=h)
         )

@@ -9,12 +9,15 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from tui_lab.i18n import N_, _
+
 SEPARATOR = " › "
-MODE_NAMES = {"lessons": "Lessons", "train": "Train", "runs": "Runs"}
+MODE_NAMES = {"lessons": N_("Lessons"), "train": N_("Train"), "runs": N_("Runs")}
 
 
 # screens that are not lesson tools (a tool screen gets `crumb_name` from `DllabApp.open_tool`)
-CLASS_CRUMBS = {"RunDetailScreen": "Run curves", "DevicesScreen": "Devices"}
+CLASS_CRUMBS = {"RunDetailScreen": N_("Run curves"), "DevicesScreen": N_("Devices"),
+                "GlossaryScreen": N_("Glossary")}
 
 
 def screen_crumb(screen) -> str:
@@ -22,12 +25,12 @@ def screen_crumb(screen) -> str:
     crumb = getattr(screen, "crumb", None)
     if callable(crumb):
         return crumb()
-    return getattr(screen, "crumb_name", "") or CLASS_CRUMBS.get(type(screen).__name__, "")
+    return _(getattr(screen, "crumb_name", "") or CLASS_CRUMBS.get(type(screen).__name__, ""))
 
 
 def trail(mode: str, stack) -> list[str]:
     """The crumbs of a mode's screen stack, the mode's own name first (no repeats, no blanks)."""
-    parts = [MODE_NAMES.get(mode, mode.title())]
+    parts = [_(MODE_NAMES.get(mode, mode.title()))]
     for screen in stack:
         crumb = screen_crumb(screen)
         for part in crumb.split(SEPARATOR) if crumb else ():

@@ -16,13 +16,15 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from tui_lab.i18n import N_, _
+
 
 class ExerciseBox(Vertical):
     """One exercise: prompt, prediction input, feedback."""
 
     BINDINGS = [
-        Binding("ctrl+t", "hint", "Hint"),
-        Binding("ctrl+g", "reveal", "Reveal"),
+        Binding("ctrl+t", "hint", N_("Hint")),
+        Binding("ctrl+g", "reveal", N_("Reveal")),
     ]
 
     def __init__(self, exercise, solved: bool = False, **kwargs) -> None:
@@ -39,15 +41,15 @@ class ExerciseBox(Vertical):
         if ex.choices:
             prompt.append("\n" + "   ".join(f"{i}) {c}" for i, c in enumerate(ex.choices, start=1)), style="italic")
         yield Static(prompt, classes="ex-prompt")
-        placeholder = {"number": "your prediction (a number), Enter to check",
-                       "choice": "the choice or its number, Enter to check"}.get(ex.kind, "your prediction, Enter to check")
+        placeholder = {"number": _("your prediction (a number), Enter to check"),
+                       "choice": _("the choice or its number, Enter to check")}.get(ex.kind, _("your prediction, Enter to check"))
         yield Input(placeholder=placeholder, id=f"ex-input-{ex.number}", classes="ex-input", compact=True)
         yield Static(self._status_text(), id=f"ex-feedback-{ex.number}", classes="ex-feedback")
 
     def _status_text(self) -> Text:
         if self.solved:
-            return Text("✓ solved", style="green")
-        return Text("Enter: check  Ctrl+T: hint  Ctrl+G: reveal", style="dim")
+            return Text(_("✓ solved"), style="green")
+        return Text(_("Enter: check  Ctrl+T: hint  Ctrl+G: reveal"), style="dim")
 
     @property
     def feedback(self) -> Static:
@@ -59,27 +61,27 @@ class ExerciseBox(Vertical):
         event.stop()
         verdict = judge(self.exercise, event.value)
         if not verdict.understood:
-            self.feedback.update(Text(verdict.message, style="yellow"))
+            self.feedback.update(Text(_(verdict.message), style="yellow"))
             return
         if verdict.correct:
             first = not self.solved
             self.solved = True
             self.add_class("-solved")
             self.remove_class("-wrong")
-            self.feedback.update(Text.assemble(("✓ right. ", "bold green"), self.exercise.explain))
+            self.feedback.update(Text.assemble((_("✓ right.") + " ", "bold green"), self.exercise.explain))
             if first:
                 self.post_message(ExercisesPanel.Solved(self.exercise.number))
         else:
             self.add_class("-wrong")
-            self.feedback.update(Text.assemble(("✗ not quite. ", "bold red"),
-                                               ("Try again, Ctrl+T for a hint, Ctrl+G to reveal.", "dim")))
+            self.feedback.update(Text.assemble((_("✗ not quite.") + " ", "bold red"),
+                                               (_("Try again, Ctrl+T for a hint, Ctrl+G to reveal."), "dim")))
 
     def action_hint(self) -> None:
-        self.feedback.update(Text.assemble(("Hint: ", "bold"), self.exercise.hint))
+        self.feedback.update(Text.assemble((_("Hint:") + " ", "bold"), self.exercise.hint))
 
     def action_reveal(self) -> None:
         self.revealed = True
-        self.feedback.update(Text.assemble(("Answer: ", "bold"), (self.exercise.answer, "bold"), "  ",
+        self.feedback.update(Text.assemble((_("Answer:") + " ", "bold"), (self.exercise.answer, "bold"), "  ",
                                            self.exercise.explain))
 
 
@@ -102,8 +104,22 @@ class ExercisesPanel(Vertical):
             yield ExerciseBox(ex, solved=ex.number in self.solved, id=f"ex-{ex.number}", classes="ex-box")
 
     def _heading(self) -> Text:
-        return Text.assemble(("Exercises", "bold"), (f"  {len(self.solved & {e.number for e in self.exercises})}"
-                                                     f"/{len(self.exercises)} solved · predict first, then check", "dim"))
+        solved = len(self.solved & {e.number for e in self.exercises})
+        return Text.assemble((_("Exercises"), "bold"), ("  " + _("{solved}/{total} solved · predict first, then check").format(
+            solved=solved, total=len(self.exercises)), "dim"))
+
+    def set_exercises(self, exercises) -> None:
+        """The same exercises in another language (a language switch): prompts redrawn, predictions
+        typed so far kept, solved ones still solved."""
+        typed = {box.exercise.number: box.query_one(Input).value for box in self.query(ExerciseBox)}
+        self.exercises = tuple(exercises)
+
+        async def refill() -> None:
+            await self.recompose()
+            for box in self.query(ExerciseBox):
+                box.query_one(Input).value = typed.get(box.exercise.number, "")
+
+        self.call_later(refill)
 
     def on_exercises_panel_solved(self, event: "ExercisesPanel.Solved") -> None:
         self.solved.add(event.number)

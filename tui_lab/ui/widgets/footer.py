@@ -3,6 +3,8 @@
 Textual's Footer cuts the last binding mid-word when the terminal is narrow (`f` of `f2 Lessons` at
 80 columns). This one drops the bindings that would not fit (F1 help lists them all) and keeps the
 palette key on the right. Screens import `Footer` from here instead of `textual.widgets`.
+Descriptions are shown in the current language (`tui_lab.i18n`); `DllabApp` recomposes every footer
+when the language changes.
 """
 
 from __future__ import annotations
@@ -25,7 +27,12 @@ class Footer(TextualFooter):
     """Textual's Footer, minus the bindings that do not fit whole in its width."""
 
     def compose(self) -> ComposeResult:
+        from tui_lab.i18n import _
+
         widgets = list(super().compose())
+        for widget in widgets:  # bindings are written in English (N_) and translated as they are shown
+            if isinstance(widget, FooterKey) and widget.description:
+                widget.description = _(widget.description)
         width = self.size.width or self.app.size.width
         palette = [w for w in widgets if isinstance(w, FooterKey) and w.has_class("-command-palette")]
         room = width - sum(key_width(k, palette=True) for k in palette)
