@@ -578,10 +578,10 @@ def translation_problem(english: Lesson, translated: Lesson) -> tuple[str, str] 
             return f"cell {n}", "differs from the English lesson's (cells are copied verbatim)"
     if len(english.exercises) != len(translated.exercises):
         return "exercises", f"{len(translated.exercises)} exercises, the English lesson has {len(english.exercises)}"
-    for a, b in zip(english.exercises, translated.exercises):
+    for ex_en, ex_tr in zip(english.exercises, translated.exercises):
         for key in ("kind", "answer", "check", "choices", "tolerance"):
-            if getattr(a, key) != getattr(b, key):
-                return f"exercises[{a.number}].{key}", "differs from the English lesson's"
+            if getattr(ex_en, key) != getattr(ex_tr, key):
+                return f"exercises[{ex_en.number}].{key}", "differs from the English lesson's"
     return None
 
 
