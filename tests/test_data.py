@@ -15,7 +15,8 @@ def test_embedded_sets_load_with_their_declared_shape(name):
     info = data.info
     assert tuple(data.train_x.shape[1:]) == info.input_shape == tuple(data.val_x.shape[1:])
     assert len(data.train_x) == len(data.train_y) and len(data.val_x) == len(data.val_y)
-    assert abs(len(data.val_x) / (len(data.train_x) + len(data.val_x)) - 0.2) < 0.01
+    if not name.endswith("-small"):  # a transfer target keeps little training data on purpose
+        assert abs(len(data.val_x) / (len(data.train_x) + len(data.val_x)) - 0.2) < 0.01
     if info.task == "classification":
         assert set(data.train_y.unique().tolist()) == set(range(info.num_classes))
 

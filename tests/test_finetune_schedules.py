@@ -124,3 +124,13 @@ def test_bad_schedule_values_name_the_field():
     assert "schedule: unknown schedule 'linear'" in run("--schedule", "linear", code=2)["stderr"]
     assert "warmup: must be" in run("--warmup", "-1", code=2)["stderr"]
     assert "warmup: must be fewer epochs" in run("-e", "2", "--warmup", "2", code=2)["stderr"]
+
+
+def test_transfer_data_sets_split_the_digits():
+    from tui_lab.data import load_dataset
+
+    src, dst, full = load_dataset("digits-0to4"), load_dataset("digits-5to9-small"), load_dataset("digits")
+    assert src.info.num_classes == dst.info.num_classes == 5 and dst.info.classes == ("5", "6", "7", "8", "9")
+    assert set(src.train_y.tolist()) == set(dst.train_y.tolist()) == set(range(5))
+    assert dst.train_y.bincount().tolist() == [10] * 5  # ten training images per digit
+    assert len(src.train_y) == int((full.train_y < 5).sum()) and len(dst.val_y) == int((full.val_y >= 5).sum())

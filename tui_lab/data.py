@@ -67,6 +67,11 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo("xor", "points", "classification", (2,), 2, "four clusters labelled by XOR of the quadrant", True, ("0", "1")),
         DatasetInfo("sine", "sequence", "regression", (20, 1), 0,
                     "windows of 20 samples of sin(t); predict cos at the last step", True),
+        DatasetInfo("digits-0to4", "image", "classification", (1, 28, 28), 5,
+                    "the digits 0-4 of `digits` (transfer learning's source task)", True, _DIGITS[:5]),
+        DatasetInfo("digits-5to9-small", "image", "classification", (1, 28, 28), 5,
+                    "digits 5-9 as classes 0-4, 10 training images each (all 5-9 validation images): "
+                    "transfer learning's target task", True, _DIGITS[5:]),
         DatasetInfo("fashion-mnist", "image", "classification", (1, 28, 28), 10,
                     "Zalando's 70,000 28x28 clothing images (download or --data-dir)", False, _FASHION),
         DatasetInfo("mnist", "image", "classification", (1, 28, 28), 10,
@@ -243,8 +248,27 @@ def _torchvision(name: str):
     return load
 
 
+def _digits_subset(low: int, per_class: int | None = None):
+    """The digits low..low+4 relabelled 0..4; at most `per_class` training images of each (the first
+    ones of the fixed split), every validation image of those digits."""
+    import torch
+
+    train_x, train_y, val_x, val_y = _digits()
+    keep = (train_y >= low) & (train_y < low + 5)
+    if per_class is not None:
+        rank = torch.zeros_like(train_y)
+        for c in range(low, low + 5):
+            idx = (train_y == c).nonzero().flatten()
+            rank[idx] = torch.arange(len(idx))
+        keep &= rank < per_class
+    vkeep = (val_y >= low) & (val_y < low + 5)
+    return (train_x[keep].contiguous(), train_y[keep] - low, val_x[vkeep].contiguous(), val_y[vkeep] - low)
+
+
 _LOADERS = {
     "digits": _digits,
+    "digits-0to4": lambda: _digits_subset(0),
+    "digits-5to9-small": lambda: _digits_subset(5, per_class=10),
     "linear": _linear,
     "spirals": _spirals,
     "moons": lambda: _sklearn_points("moons"),
