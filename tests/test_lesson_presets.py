@@ -94,6 +94,11 @@ def build_tool_object(tool: str, values: dict) -> None:
         from tui_lab.devices import list_devices
 
         assert list_devices()
+    elif tool == "features":
+        from tui_lab.features import sample_of
+
+        x, label, classes = sample_of("digits", int(preset.get("sample", 0)))
+        assert x.numel() > 0 and label in range(len(classes))
     else:  # pragma: no cover
         raise AssertionError(f"no core object known for tool {tool!r}")
 

@@ -44,8 +44,8 @@ def is_loopback(host: str) -> bool:
 
 def check_bind(host: str, allow_remote: bool) -> None:
     """Refuse, in one line, a bind that other machines could reach unless it was asked for."""
-    if not host.strip():
-        raise ConfigError("host", "must be an address such as 127.0.0.1")
+    if not host.strip() or not host.isascii() or not host.isprintable() or len(host) > 253:
+        raise ConfigError("host", "must be an address such as 127.0.0.1 or a host name")
     if not is_loopback(host) and not allow_remote:
         raise ConfigError("host", f"{host!r} can be reached from other machines, and the lab runs Python for "
                                   "whoever reaches it; keep 127.0.0.1 and use an SSH tunnel, or pass "
@@ -63,6 +63,8 @@ def check_port(host: str, port: int) -> None:
             probe.bind((host.strip("[]"), port))
         except OSError as exc:
             raise ConfigError("port", f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        except (TypeError, ValueError, UnicodeError) as exc:  # a name the resolver cannot even encode
+            raise ConfigError("host", f"cannot listen on {host!r}: {exc}") from None
 
 
 def new_token() -> str:
