@@ -90,6 +90,10 @@ def build_tool_object(tool: str, values: dict) -> None:
         from tui_lab.lessons import find_lesson
 
         assert find_lesson(preset.get("lesson", "")) is not None, preset
+    elif tool == "gan":
+        from tui_lab.gan import GanSession, config_from_preset as gan_config
+
+        GanSession(gan_config(preset))  # what the screen builds; tests/test_gan.py runs the presets
     elif tool == "devices":
         from tui_lab.devices import list_devices
 

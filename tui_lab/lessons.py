@@ -52,6 +52,7 @@ TOOLS: tuple[str, ...] = (
     "snippets",
     "devices",
     "features",
+    "gan",
 )
 
 REQUIRED_FIELDS: dict[str, type] = {
@@ -76,6 +77,8 @@ TARGET_KEYS = ("val_acc", "loss_drop", "val_loss_below")
 EXPECT_KEYS = ("val_acc", "val_acc_below", "loss_drop", "loss_drop_below", "val_loss_below", "val_loss_above",
                "status")
 EXPECT_STATUSES = ("finished", "diverged")
+# A gan lesson's [target] and named presets' expect (checked by tui_lab.gan.expect_problems)
+GAN_EXPECT_KEYS = ("distance_drop", "distance_drop_below", "modes", "modes_below")
 # Preset keys that name a model; the value must be the lab's own (zoo model or demo) or torchvision:NAME.
 MODEL_KEYS = ("model", "compare", "models")
 _CODE_SPEC_RE = re.compile(r"^\s*[A-Za-z_][\w.]*\s*:\s*[A-Za-z_][\w.]*\s*$")
@@ -426,9 +429,9 @@ def _parse_presets(meta: dict[str, Any], tool: str, preset: dict[str, Any]) -> t
     _check_names("preset", preset)
     target: dict[str, Any] = {}
     if "target" in meta:
-        if tool != "train":
-            raise _Invalid("target", f"only a train lesson's preset has a target (this lesson opens {tool})")
-        target = _outcome_table("target", meta["target"], TARGET_KEYS)
+        if tool not in ("train", "gan"):
+            raise _Invalid("target", f"only a train or gan lesson's preset has a target (this lesson opens {tool})")
+        target = _outcome_table("target", meta["target"], TARGET_KEYS if tool == "train" else GAN_EXPECT_KEYS)
     raw = meta.get("presets", {})
     if not isinstance(raw, dict):
         raise _Invalid("presets", "must be tables [presets.NAME]")
@@ -443,9 +446,10 @@ def _parse_presets(meta: dict[str, Any], tool: str, preset: dict[str, Any]) -> t
         why = _text(f"{where}.why", values.pop("why", None)).strip()
         expect: dict[str, Any] = {}
         if "expect" in values:
-            if tool != "train":
-                raise _Invalid(f"{where}.expect", f"only a train preset has an expected outcome (this lesson opens {tool})")
-            expect = _outcome_table(f"{where}.expect", values.pop("expect"), EXPECT_KEYS)
+            if tool not in ("train", "gan"):
+                raise _Invalid(f"{where}.expect", f"only a train or gan preset has an expected outcome (this lesson opens {tool})")
+            expect = _outcome_table(f"{where}.expect", values.pop("expect"),
+                                    EXPECT_KEYS if tool == "train" else GAN_EXPECT_KEYS)
         elif tool == "train":
             raise _Invalid(f"{where}.expect", f"missing; a named train preset says what it shows: {', '.join(EXPECT_KEYS)}")
         merged = {**preset, **values}

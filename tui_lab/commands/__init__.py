@@ -21,6 +21,7 @@ MODULES = (
     "serve",  # dllab serve (the app in a browser)
     "features",  # dllab features
     "glossary",  # dllab glossary
+    "gan",  # dllab gan
 )
 
 

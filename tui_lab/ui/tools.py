@@ -25,6 +25,7 @@ TOOL_SCREENS: dict[str, tuple[str, str]] = {
     "snippets": ("tui_lab.ui.screens.snippets", "SnippetsScreen"),
     "devices": ("tui_lab.ui.screens.devices", "DevicesScreen"),
     "features": ("tui_lab.ui.screens.features", "FeaturesScreen"),
+    "gan": ("tui_lab.ui.screens.gan", "GanScreen"),
 }
 
 TOOLS = tuple(TOOL_SCREENS)
@@ -37,6 +38,7 @@ TOOL_TITLES: dict[str, str] = {
     "compare": N_("optimizer race"), "landscape": N_("loss landscape"), "playground": N_("playground"),
     "snippets": N_("code cells"), "devices": N_("device list"),
     "features": N_("feature-map explorer"),
+    "gan": N_("GAN lab"),
 }
 
 
