@@ -148,3 +148,24 @@ async def test_enter_typed_right_after_the_query_opens_the_match_not_the_old_hig
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, LessonScreen))
         assert app.screen.lesson.id == "mlp-digits"
+
+
+@sync
+async def test_ctrl_q_during_training_stops_the_run_records_it_and_exits(tmp_path):
+    from tui_lab.ui.screens.train import TrainScreen
+
+    app = make_app(tmp_path, store_path=tmp_path / "runs.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and app.screen.ready)
+        app.screen.panel.query_one("#field-epochs").value = "500"  # long enough to be running at the quit
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen.last_step is not None)
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: app.return_code is not None, timeout=10)  # the app exited
+    from tui_lab.runs import RunStore
+
+    store = RunStore(tmp_path / "runs.db")
+    assert [run.status for run in store.list_runs()] == ["cancelled"]
+    store.close()

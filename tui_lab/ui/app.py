@@ -350,5 +350,15 @@ class DllabApp(App):
 
 
 def run_app(lang: str | None = None, remember: bool = False) -> None:
-    """Open the app (what `dllab` with no arguments does); `lang` as `DllabApp` takes it."""
-    DllabApp(lang=lang, remember=remember).run()
+    """Open the app (what `dllab` with no arguments does); `lang` as `DllabApp` takes it.
+
+    When the app has exited (the terminal restored, any run stopped and recorded, the run store
+    closed in `on_unmount`) the process ends at once: tearing down torch's and scikit-learn's
+    modules takes seconds on a busy machine and has nothing left to save."""
+    import sys
+
+    app = DllabApp(lang=lang, remember=remember)
+    app.run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(app.return_code or 0)
