@@ -151,7 +151,7 @@ class SnippetsScreen(JobRunner, Screen):
         count = len(self.cells)
         checked = sum(cell.checked for cell in self.cells)
         return Text.assemble(
-            (self.title_text, "bold"), (f"   {count} cells, {checked} with expected output · each runs on its own", "dim")
+            (self.title_text, "bold"), (f"   {count} cells, {checked} checked · each runs on its own", "dim")
         )
 
     def _options(self) -> list[Option]:
