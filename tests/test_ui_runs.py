@@ -112,3 +112,26 @@ async def test_empty_history_says_how_to_make_a_run(tmp_path):
         assert "No runs yet" in str(app.screen.query_one("#runs-title", Static).render())
         await pilot.press("enter", "space", "o")
         assert isinstance(app.screen, RunsScreen)
+
+
+def test_start_times_are_short_enough_for_80_columns():
+    import time
+
+    from tui_lab.ui.screens.runs import started_text
+
+    now = time.mktime((2026, 12, 1, 15, 0, 0, 0, 0, -1))
+    assert started_text(now - 3600, now) == "14:00"
+    assert started_text(now - 3 * 86400, now) == "11-28"
+
+
+@sync
+async def test_every_column_is_whole_at_80x24(tmp_path, history):
+    from textual.widgets import DataTable
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        needed = sum(column.get_render_width(table) for column in table.columns.values())
+        assert needed <= table.scrollable_content_region.width

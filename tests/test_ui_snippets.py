@@ -168,6 +168,12 @@ def test_snapshot_corr2d_after_run_80x24(snap_compare):
                         run_before=_snap_before("ctrl+r"))
 
 
+def test_snapshot_output_differs_120x40(snap_compare):
+    """An edited cell whose output no longer matches: the diff under the output, long lines wrapped."""
+    cells = {"cells": [{"code": "print('a ' * 40)\nprint('abc')", "expected": "a a\nabd"}]}
+    assert snap_compare(SnippetsApp(cells), terminal_size=(120, 40), run_before=_snap_before("ctrl+r"))
+
+
 @sync
 async def test_focus_starts_in_the_editor_long_output_wraps_and_a_difference_is_shown():
     long = "print('x' * 150)"

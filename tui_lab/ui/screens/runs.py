@@ -23,8 +23,13 @@ STATUS_STYLES = {"finished": "green", "running": "cyan", "cancelled": "yellow", 
                  "diverged": "red", "failed": "red"}
 
 
-def started_text(t: float | None) -> str:
-    return "" if not t else time.strftime("%m-%d %H:%M", time.localtime(t))
+def started_text(t: float | None, now: float | None = None) -> str:
+    """`05:13` for a run started today, `11-30` for an older one: short enough that the table keeps
+    every column whole at 80 columns (the run's curves screen shows the full time)."""
+    if not t:
+        return ""
+    day = time.localtime(t)[:3]
+    return time.strftime("%H:%M" if day == time.localtime(now)[:3] else "%m-%d", time.localtime(t))
 
 
 class RunsScreen(Screen):
