@@ -221,6 +221,19 @@ async def test_the_form_holds_every_engine_option_and_they_reach_the_run():
         config = screen.valid_config
         assert config.model_options == {"hidden": [32], "activation": "tanh", "dropout": 0.25}
         assert (config.weight_decay, config.momentum, config.seed, config.amp) == (0.001, 0.8, 7, "off")
+        form.set_value("schedule", "cosine")
+        form.set_value("warmup", "1")
+        form.set_value("trainable", "3")
+        await pilot.pause()
+        assert screen.validate()
+        assert (screen.valid_config.schedule, screen.valid_config.warmup, screen.valid_config.trainable) == (
+            "cosine", 1, ("3",))
+        form.set_value("reset", "0")  # re-initialising needs a run to start from: the field says so
+        await pilot.pause()
+        assert not screen.validate()
+        assert "reset:" in str(screen.query_one("#form-error", Static).render())
+        for name in ("reset", "trainable", "warmup"):
+            form.set_value(name, "")
         form.set_value("dropout", "1.5")
         await pilot.pause()
         assert not screen.validate()

@@ -99,8 +99,8 @@ class TrainPanel(JobRunner, Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="train-root"):
-            with VerticalScroll(id="train-left"):  # at 80x24 the epoch table is below the fold
-                yield TrainForm(id="train-form")
+            with Vertical(id="train-left"):
+                # what a run says stays in view; the form and the epoch table scroll below it (80x24)
                 with Horizontal(id="train-buttons"):
                     yield Button("Start ^S", id="train-start", variant="success", compact=True, disabled=True)
                     yield Button("Stop ^X", id="train-stop", variant="error", compact=True, disabled=True)
@@ -108,7 +108,9 @@ class TrainPanel(JobRunner, Vertical):
                 yield Static("", id="train-hp-msg")
                 yield Static("loading torch…", id="train-status")
                 yield Static("", id="train-note")  # what to try when a run is stuck; a regression's fit
-                yield EpochLog(id="train-epochs")
+                with VerticalScroll(id="train-scroll"):
+                    yield TrainForm(id="train-form")
+                    yield EpochLog(id="train-epochs")
             with Vertical(id="train-right"):
                 yield CurvePlot("loss", "step", id="train-loss")
                 yield CurvePlot("accuracy", "epoch", id="train-acc")
@@ -149,6 +151,9 @@ class TrainPanel(JobRunner, Vertical):
         form.set_choices("activation", [(n, n) for n in ACTIVATION_NAMES])
         form.set_choices("batch_norm", [("off", "off"), ("on", "on")])
         form.set_choices("amp", [("off", "off"), ("bf16 (CUDA)", "bf16"), ("fp16 (CUDA)", "fp16")])
+        from tui_lab.schedules import SCHEDULES
+
+        form.set_choices("schedule", [(n, n) for n in SCHEDULES])
         self._fill_form()
         self.ready = True
         self._status(self._idle_text())
@@ -185,6 +190,10 @@ class TrainPanel(JobRunner, Vertical):
         form = self.query_one(TrainForm)
         values = {**{name: self.preset.get(name) for name in FIELDS}, "batch_norm": "off", "activation": "relu",
                   **form_values(self.preset)}
+        values["schedule"] = values.get("schedule") or "none"
+        for name in ("trainable", "reset"):  # a list in a preset, comma-separated in the field
+            if isinstance(values.get(name), (list, tuple)):
+                values[name] = ",".join(str(v) for v in values[name])
         with self.prevent(Input.Changed, Select.Changed):
             for name in FIELDS:
                 form.set_value(name, values.get(name))
@@ -202,7 +211,9 @@ class TrainPanel(JobRunner, Vertical):
         config = TrainConfig(model=v["model"], dataset=v["dataset"], optimizer=v["optimizer"], lr=v["lr"],
                              momentum=v["momentum"] or None, weight_decay=v["weight_decay"] or 0,
                              epochs=v["epochs"], batch_size=v["batch_size"], seed=v["seed"] or 0,
-                             device=v["device"], amp=v["amp"] or "off", model_options=options)
+                             device=v["device"], amp=v["amp"] or "off", model_options=options,
+                             schedule=v["schedule"] or "none", warmup=v["warmup"] or 0,
+                             init_from=v["init_from"] or None, trainable=v["trainable"] or (), reset=v["reset"] or ())
         if v["device"] == DDP_DEVICE:
             config = replace(config, device="cuda", nproc=getattr(self, "gpus", 1))
         return config.validated()  # includes whether the model fits the data set

@@ -1,8 +1,10 @@
-"""The training form: every engine option of `TrainConfig`, grouped as what / how / where.
+"""The training form: the engine options of `TrainConfig`, grouped as what / how / where.
 
 what: model, data set and the model's own options (hidden sizes, activation, dropout, batch norm;
 those a model does not take are greyed out); how: optimizer, lr, momentum, weight decay, seed,
-epochs, batch size; where: device and mixed precision. The form only holds values and shows errors;
+epochs, batch size, lr schedule and warm-up; fine-tune: start from a run's weights, which modules
+train, which are re-initialised; where: device and mixed precision. (Multi-process training,
+channels-last, threads and the data folder are CLI options: `dllab train --help`.) The form only holds values and shows errors;
 the panel validates (through `TrainConfig.validated()`) and calls `set_error(field, message)`.
 """
 
@@ -24,17 +26,21 @@ FIELDS: dict[str, str] = {
     "model": "model", "dataset": "data", "hidden": "hidden", "activation": "act", "dropout": "drop",
     "batch_norm": "BN",
     "optimizer": "optim", "lr": "lr", "momentum": "mom", "weight_decay": "wd", "seed": "seed",
-    "epochs": "epochs", "batch_size": "batch",
+    "epochs": "epochs", "batch_size": "batch", "schedule": "sched", "warmup": "warm",
+    "init_from": "from", "trainable": "train", "reset": "reset",
     "device": "device", "amp": "amp",
 }
-SELECTS = ("model", "dataset", "optimizer", "device", "activation", "batch_norm", "amp")
+SELECTS = ("model", "dataset", "optimizer", "device", "activation", "batch_norm", "amp", "schedule")
 # (group title, rows of one field spanning the row or two side by side)
 LAYOUT: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
     ("what", (("model",), ("dataset",), ("hidden", "activation"), ("dropout", "batch_norm"))),
-    ("how", (("optimizer",), ("lr", "momentum"), ("weight_decay", "seed"), ("epochs", "batch_size"))),
+    ("how", (("optimizer",), ("lr", "momentum"), ("weight_decay", "seed"), ("epochs", "batch_size"),
+             ("schedule", "warmup"))),
+    ("fine-tune from a run", (("init_from", "trainable"), ("reset",))),
     ("where", (("device", "amp"),)),
 )
-PLACEHOLDERS = {"momentum": "default", "weight_decay": "0", "seed": "0"}
+PLACEHOLDERS = {"momentum": "default", "weight_decay": "0", "seed": "0", "warmup": "0", "init_from": "run id",
+                "trainable": "all", "reset": "none"}
 
 
 class TrainForm(Widget):
@@ -58,7 +64,7 @@ class TrainForm(Widget):
     def compose(self) -> ComposeResult:
         with Grid():
             for title, rows in LAYOUT:
-                yield Static(title, classes="form-group", id=f"group-{title}")
+                yield Static(title, classes="form-group", id=f"group-{title.split()[0]}")
                 for row in rows:
                     for name in row:
                         yield Label(FIELDS[name], id=f"label-{name}")
