@@ -74,7 +74,7 @@ app = typer.Typer(
 
 @app.callback(invoke_without_command=True)
 def _root(ctx: typer.Context,
-          lang: Optional[str] = typer.Option(None, "--lang", help=LANG_HELP, show_default=False)) -> None:
+          lang: Optional[str] = typer.Option(None, "--lang", metavar="<en|zh>", help=LANG_HELP, show_default=False)) -> None:
     """Open the app when no subcommand is given."""
     chosen = apply_lang(lang)
     if ctx.invoked_subcommand is None:

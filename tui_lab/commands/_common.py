@@ -68,7 +68,7 @@ def with_lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
     if "lang" in signature.parameters:
         return func
     option = inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str],
-                               default=typer.Option(None, "--lang", help=LANG_HELP, show_default=False))
+                               default=typer.Option(None, "--lang", metavar="<en|zh>", help=LANG_HELP, show_default=False))
 
     @functools.wraps(func)
     def command(*args: Any, lang: Optional[str] = None, **kwargs: Any) -> Any:
