@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,13 +67,163 @@ def _child(lesson_path: str, results_path: str, timeout: float) -> int:
     os._exit(0)  # do not wait for a cell's stray non-daemon threads
 
 
+def _zygote() -> None:
+    """Import torch once, then fork one checker per request: each lesson still starts from a state no
+    other lesson touched (a forked copy of this process), without paying torch's import each time.
+
+    Requests arrive on stdin, one JSON line each: {"lesson", "results", "stderr", "workdir", "timeout"}.
+    Answers go to stdout: {"pid": N} once forked, {"exit": N, "code": C} once reaped (C as
+    Popen.returncode: negative for a signal). Safe to fork: this process imports but never computes,
+    so torch has started no thread pool (and no CUDA) here.
+    """
+    import torch  # noqa: F401  (the point: imported once, inherited by every fork)
+
+    import tui_lab.lessons  # noqa: F401
+
+    out = sys.stdout
+
+    def answer(obj: dict[str, Any]) -> None:
+        out.write(json.dumps(obj) + "\n")
+        out.flush()
+
+    import selectors
+
+    children: set[int] = set()
+    select = selectors.DefaultSelector()
+    select.register(sys.stdin, selectors.EVENT_READ)
+    while True:
+        ready = select.select(timeout=POLL_SECONDS)
+        for pid in list(children):  # reap whatever ended
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                children.discard(pid)
+                answer({"exit": pid, "code": os.waitstatus_to_exitcode(status)})
+        if not ready:
+            continue
+        line = sys.stdin.readline()
+        if not line:  # the parent is gone: so is the zygote (its children have their own groups)
+            os._exit(0)
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:  # the checker: a session of its own, an empty folder, output to files
+            try:
+                os.setsid()
+                os.chdir(request["workdir"])
+                devnull = os.open(os.devnull, os.O_RDWR)
+                err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+                os.dup2(devnull, 0)
+                os.dup2(devnull, 1)
+                os.dup2(err, 2)
+                sys.stdin = open(os.devnull)  # noqa: SIM115
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+                sys.stderr = open(err, "w", closefd=False)  # noqa: SIM115
+                _child(request["lesson"], request["results"], float(request["timeout"]))
+            finally:
+                os._exit(1)
+        children.add(pid)
+        answer({"pid": pid})
+
+
 # -------------------------------------------------------------------------------------- the parent
+
+
+class _Forked:
+    """A checker forked by the zygote, with the part of Popen's interface `run_isolated` uses."""
+
+    def __init__(self, zygote: "_Zygote", pid: int) -> None:
+        self.zygote, self.pid = zygote, pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self.zygote.exit_code(self.pid)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
+            time.sleep(POLL_SECONDS)
+        assert self.returncode is not None
+        return self.returncode
+
+
+class _Zygote:
+    """One `python -m tui_lab.lesson_check --zygote` process that forks the lesson checkers."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-P", "-m", "tui_lab.lesson_check", "--zygote"],
+            cwd=tempfile.gettempdir(), env=_child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, bufsize=1, start_new_session=True,
+        )
+        self.exits: dict[int, int] = {}
+        self._pids: list[int] = []
+        self._lock = threading.Lock()
+        self._forked = threading.Condition(self._lock)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            with self._lock:
+                if "pid" in msg:
+                    self._pids.append(int(msg["pid"]))
+                    self._forked.notify_all()
+                elif "exit" in msg:
+                    self.exits[int(msg["exit"])] = int(msg["code"])
+        with self._lock:  # the zygote ended: nothing more will fork
+            self._forked.notify_all()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def fork(self, lesson_path: str, results: Path, stderr: Path, workdir: str, timeout: float,
+             wait: float) -> _Forked | None:
+        """Ask for a checker; None if the zygote is gone or does not answer within `wait` s."""
+        request = {"lesson": lesson_path, "results": str(results), "stderr": str(stderr), "workdir": workdir,
+                   "timeout": timeout}
+        with self._lock:
+            known = len(self._pids)
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.write(json.dumps(request) + "\n")
+                self.proc.stdin.flush()
+            except (BrokenPipeError, OSError):
+                return None
+            deadline = time.monotonic() + wait
+            while len(self._pids) == known and self.alive() and time.monotonic() < deadline:
+                self._forked.wait(0.1)
+            return _Forked(self, self._pids[known]) if len(self._pids) > known else None
+
+    def exit_code(self, pid: int) -> int | None:
+        with self._lock:
+            if pid in self.exits:
+                return self.exits[pid]
+        if not self.alive():  # the zygote died: its orphans are reaped by init; look at /proc
+            return None if Path(f"/proc/{pid}").exists() else -signal.SIGKILL
+        return None
+
+    def close(self) -> None:
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            _kill_group(self.proc)
+            self.proc.wait()
 
 
 @dataclass
 class _Job:
     lesson: Any
-    proc: subprocess.Popen
+    proc: Any  # subprocess.Popen, or a _Forked checker
     workdir: str
     results: Path
     stderr: Path
@@ -96,11 +247,16 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _launch(lesson: Any, timeout: float) -> _Job:
+def _launch(lesson: Any, timeout: float, zygote: _Zygote | None = None, startup: float = 60.0) -> _Job:
     workdir = tempfile.mkdtemp(prefix="dllab-check-")
     results = Path(workdir) / ".results.jsonl"
     stderr = Path(workdir) / ".stderr"
     results.touch()
+    stderr.touch()
+    if zygote is not None and zygote.alive():
+        forked = zygote.fork(str(Path(lesson.path).resolve()), results, stderr, workdir, timeout, wait=startup)
+        if forked is not None:
+            return _Job(lesson, forked, workdir, results, stderr, time.monotonic())
     with open(os.devnull, "wb") as devnull, open(stderr, "wb") as err:
         proc = subprocess.Popen(
             [sys.executable, "-P", "-m", "tui_lab.lesson_check", str(Path(lesson.path).resolve()),
@@ -111,7 +267,7 @@ def _launch(lesson: Any, timeout: float) -> _Job:
     return _Job(lesson, proc, workdir, results, stderr, time.monotonic())
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: Any) -> None:
     try:
         if hasattr(os, "killpg"):
             os.killpg(proc.pid, signal.SIGKILL)  # the child and everything it started
@@ -201,10 +357,12 @@ def run_isolated(lessons: list, timeout: float, jobs: int = 1, startup: float = 
     pending = list(lessons)
     running: list[_Job] = []
     out: dict[str, list] = {}
+    # a zygote imports torch once for all the lessons (POSIX); without fork, one fresh process each
+    zygote = _Zygote() if hasattr(os, "fork") and len(pending) > 1 else None
     try:
         while pending or running:
             while pending and len(running) < max(1, jobs):
-                running.append(_launch(pending.pop(0), timeout))
+                running.append(_launch(pending.pop(0), timeout, zygote, startup))
             time.sleep(POLL_SECONDS)
             now = time.monotonic()
             for job in list(running):
@@ -224,7 +382,12 @@ def run_isolated(lessons: list, timeout: float, jobs: int = 1, startup: float = 
     finally:
         for job in running:  # interrupted (Ctrl-C): leave nothing behind
             _kill_group(job.proc)
-            job.proc.wait()
+            try:
+                job.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                pass
+        if zygote is not None:
+            zygote.close()
     return out
 
 
@@ -260,6 +423,8 @@ def check_all(directory: Path | None = None, timeout: float = 60, jobs: int | No
 
 
 if __name__ == "__main__":  # pragma: no cover - run as a child by run_isolated
+    if sys.argv[1:] == ["--zygote"]:
+        _zygote()
     if len(sys.argv) != 4:
         sys.stderr.write("usage: python -m tui_lab.lesson_check LESSON.md RESULTS TIMEOUT\n")
         raise SystemExit(2)
