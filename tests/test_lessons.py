@@ -72,6 +72,8 @@ PRESET_KEYS = {
     "snippets": {"lesson"},
     "devices": set(),
     "features": {"run", "sample"},
+    "gan": {"data", "steps", "lr_g", "lr_d", "seed", "batch_size", "g_hidden", "d_hidden", "d_steps", "loss",
+            "optimizer", "noise_dim"},
 }
 CONV_PRESETS = {"corr2d", "padding", "stride", "sobel", "multichannel", "1x1", "maxpool", "avgpool", "transposed"}
 
