@@ -156,7 +156,7 @@ async def test_divergence_shows_the_hint_and_the_app_stays_usable():
 async def test_out_of_memory_shows_the_hint(monkeypatch):
     from tui_lab import training
 
-    def fake_train(config, cancel=None, checkpoint_path=None):
+    def fake_train(config, control=None, checkpoint_path=None, **kwargs):
         yield training.Failed("CUDA out of memory", training.OOM_HINT)
 
     monkeypatch.setattr(training, "train", fake_train)

@@ -341,12 +341,19 @@ class TrainPanel(JobRunner, Vertical):
         from tui_lab.launch import run_training
 
         try:
-            events = run_training(config, control)  # training.train, or torchrun's ranks for nproc > 1
+            config = config.validated()
         except ConfigError as exc:  # the form shows it beside the field
             yield exc
             return
         store = getattr(self.app, "store", None) or RunStore()
         run_id = store.create_run(config.to_dict())
+        try:  # the run's weights and per-epoch state, as `dllab train` keeps them (resume, features, refit)
+            events = run_training(config, control, checkpoint_path=store.checkpoint_path(run_id),
+                                  state_path=store.state_path(run_id))
+        except ConfigError as exc:  # e.g. no such device or an offline data set: said in the form
+            store.finish(run_id, "failed", str(exc))
+            yield exc
+            return
         yield RunCreated(run_id)
         yield from record(store, run_id, events)
 
