@@ -74,7 +74,7 @@ def test_dllab_in_a_terminal_catalog_first_then_lesson_help_train_and_quit(termi
     assert "Back" in screen and "Done" in screen
     terminal.keys("F1")
     screen = terminal.wait_for("Keys")
-    assert "Ctrl+q" in screen
+    assert "Ctrl+Q" in screen  # keys shown as typed
     terminal.keys("Escape", "F3")
     screen = terminal.wait_for("Ctrl+S starts")
     assert "model" in screen and "lenet" in screen
