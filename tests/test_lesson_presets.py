@@ -103,6 +103,14 @@ def build_tool_object(tool: str, values: dict) -> None:
 
         x, label, classes = sample_of("digits", int(preset.get("sample", 0)))
         assert x.numel() > 0 and label in range(len(classes))
+    elif tool == "attention":  # the screen's run, or else an untrained transformer on the preset's sample
+        from tui_lab import attention as at
+        from tui_lab.data import dataset_info
+        from tui_lab.models import build_model
+
+        tokens, target = at.sequence_sample("reverse", int(preset.get("sample", 0)))
+        maps = at.explore(build_model("transformer", dataset_info("reverse")), tokens, target)
+        assert len(maps.layers) == 2 and maps.target == tuple(target.tolist())
     else:  # pragma: no cover
         raise AssertionError(f"no core object known for tool {tool!r}")
 

@@ -74,6 +74,7 @@ PRESET_KEYS = {
     "features": {"run", "sample"},
     "gan": {"data", "steps", "lr_g", "lr_d", "seed", "batch_size", "g_hidden", "d_hidden", "d_steps", "loss",
             "optimizer", "noise_dim"},
+    "attention": {"run", "sample"},
 }
 CONV_PRESETS = {"corr2d", "padding", "stride", "sobel", "multichannel", "1x1", "maxpool", "avgpool", "transposed"}
 

@@ -4,7 +4,8 @@
 `load_dataset(name)` returns train/val tensors on the CPU, ready to be moved to a device whole.
 Embedded: `digits` (scikit-learn's real 8x8 handwritten digits, resized to 28x28), `linear`
 (y = Xw + b + noise, w = [2, -3.4], b = 4.2 as in the seeds), 2-D `spirals`, `moons`, `circles`,
-`xor`, and the `sine` sequence (predict cos from sin). Downloaded: `fashion-mnist`, `mnist`, `cifar10`.
+`xor`, the `sine` sequence (predict cos from sin) and `reverse` (token sequences to reverse, a
+per-token task for the transformer). Downloaded: `fashion-mnist`, `mnist`, `cifar10`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 
 from tui_lab.errors import ConfigError, choice_error
 
+# Tasks measured by accuracy: a classification's per example, a sequence task's per token.
+ACCURACY_TASKS = ("classification", "sequence")
 SPLIT_SEED = 20240601  # fixed: the train/val split never depends on the run's seed
 VAL_FRACTION = 0.2
 
@@ -24,17 +27,21 @@ VAL_FRACTION = 0.2
 @dataclass(frozen=True)
 class DatasetInfo:
     name: str
-    kind: str  # "image" | "points" | "sequence" | "features"
-    task: str  # "classification" | "regression"
+    kind: str  # "image" | "points" | "sequence" | "features" | "tokens"
+    task: str  # "classification" | "regression" | "sequence" (one class per token, accuracy per token)
     input_shape: tuple[int, ...]  # one example, e.g. (1, 28, 28), (2,), (20, 1)
-    num_classes: int  # 0 for regression
+    num_classes: int  # 0 for regression; the vocabulary size for a sequence task
     description: str
     embedded: bool  # True: generated or shipped, no network needed
     classes: tuple[str, ...] = ()
 
     @property
     def output_dim(self) -> int:
-        return self.num_classes if self.task == "classification" else 1
+        return self.num_classes if self.task in ACCURACY_TASKS else 1
+
+    @property
+    def has_accuracy(self) -> bool:
+        return self.task in ACCURACY_TASKS
 
     @property
     def is_image(self) -> bool:
@@ -50,6 +57,7 @@ class LoadedData:
     val_y: Any
 
 
+REVERSE_LENGTH, REVERSE_VOCAB, REVERSE_SIZE = 8, 10, 5000
 _DIGITS = tuple(str(i) for i in range(10))
 _FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 _CIFAR = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -72,6 +80,9 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo("digits-5to9-small", "image", "classification", (1, 28, 28), 5,
                     "digits 5-9 as classes 0-4, 10 training images each (all 5-9 validation images): "
                     "transfer learning's target task", True, _DIGITS[5:]),
+        DatasetInfo("reverse", "tokens", "sequence", (REVERSE_LENGTH,), REVERSE_VOCAB,
+                    "5,000 sequences of 8 tokens from a vocabulary of 10; the target is the sequence reversed",
+                    True, _DIGITS),
         DatasetInfo("fashion-mnist", "image", "classification", (1, 28, 28), 10,
                     "Zalando's 70,000 28x28 clothing images (download or --data-dir)", False, _FASHION),
         DatasetInfo("mnist", "image", "classification", (1, 28, 28), 10,
@@ -210,6 +221,15 @@ def _sine(n: int = 1000, steps: int = 20):
     return _split(x, y)
 
 
+def _reverse(n: int = REVERSE_SIZE, length: int = REVERSE_LENGTH, vocab: int = REVERSE_VOCAB):
+    """Uniform random token sequences (int64) and the same sequences reversed as the per-token targets."""
+    import torch
+
+    g = torch.Generator().manual_seed(SPLIT_SEED)
+    x = torch.randint(0, vocab, (n, length), generator=g)
+    return _split(x, x.flip(1))
+
+
 # --- torchvision -------------------------------------------------------------------------------
 
 
@@ -275,6 +295,7 @@ _LOADERS = {
     "circles": lambda: _sklearn_points("circles"),
     "xor": _xor,
     "sine": _sine,
+    "reverse": _reverse,
     "fashion-mnist": _torchvision("fashion-mnist"),
     "mnist": _torchvision("mnist"),
     "cifar10": _torchvision("cifar10"),

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tui_lab.data import ACCURACY_TASKS
 from tui_lab.errors import ConfigError
 
 BACKENDS = {"cpu": "gloo", "cuda": "nccl"}
@@ -182,7 +183,7 @@ class DataParallel(Ranks):
         sums = torch.stack([learner.loss_sum.double(), learner.correct.double()]).tolist()
         loss_sum, correct, seen = self._sum([sums[0], sums[1], float(learner.seen)])
         seen = max(seen, 1.0)
-        return loss_sum / seen, (correct / seen if learner.task == "classification" else None)
+        return loss_sum / seen, (correct / seen if learner.task in ACCURACY_TASKS else None)
 
     def evaluate(self, evaluate: Callable, model: Any, loss_fn: Any, x: Any, y: Any, task: str,
                  batch_size: int) -> tuple[float, float | None]:
@@ -194,7 +195,7 @@ class DataParallel(Ranks):
         loss, acc = evaluate(model, loss_fn, xs, ys, task, batch_size) if n else (0.0, 0.0)
         loss_sum, hits, total = self._sum([loss * n, (acc or 0.0) * n, n])
         total = max(total, 1.0)
-        return loss_sum / total, (hits / total if task == "classification" else None)
+        return loss_sum / total, (hits / total if task in ACCURACY_TASKS else None)
 
 
 def backend_for(device: str) -> str:

@@ -17,6 +17,27 @@ from typing import Any
 
 import torch
 
+from tui_lab.data import ACCURACY_TASKS
+
+
+
+def hits(out: torch.Tensor, y: torch.Tensor, task: str) -> torch.Tensor | None:
+    """Right predictions in a batch, counted in examples, on the device (None for regression).
+
+    Classification: examples whose arg-max is the label. Sequence: each example counts the fraction of
+    its tokens predicted right, so hits / examples is the per-token accuracy (every sequence of a data
+    set has the same length)."""
+    if task == "classification":
+        return (out.argmax(dim=-1) == y).sum()
+    if task == "sequence":
+        return (out.argmax(dim=-1) == y).float().mean(dim=-1).sum()
+    return None
+
+
+def hits_dtype(task: str) -> torch.dtype:
+    return torch.float32 if task == "sequence" else torch.int64
+
+
 # A loss this many times larger than the first one reported counts as diverged even while finite.
 EXPLODE_FACTOR = 1e4
 
@@ -49,7 +70,8 @@ class Learner:
 
     def begin_epoch(self) -> None:
         self.model.train()
-        self.loss_sum, self.correct, self.seen = self._zeros(), self._zeros(torch.int64), 0
+        # a sequence task counts fractions of examples (its right tokens / its length): a float sum
+        self.loss_sum, self.correct, self.seen = self._zeros(), self._zeros(hits_dtype(self.task)), 0
         self.reset_window()
 
     def reset_window(self) -> None:
@@ -83,8 +105,9 @@ class Learner:
         """Fold one step's loss (a 0-d tensor) and hits into the on-device sums: no host sync."""
         n = yb.shape[0]
         self.loss_sum += lv * n
-        if self.task == "classification":
-            self.correct += (out.argmax(dim=-1) == yb).sum()
+        right = hits(out, yb, self.task)
+        if right is not None:
+            self.correct += right
         if self.first_t is None or self.limit_t is None:
             self.first_t = lv.clone()
             self.limit_t = EXPLODE_FACTOR * self.first_t.abs().nan_to_num(1.0).clamp_min(1.0)
@@ -122,4 +145,4 @@ class Learner:
         """(mean training loss, accuracy or None) over the epoch so far: one host sync."""
         n = max(self.seen, 1)
         loss_sum, n_correct = torch.stack([self.loss_sum / n, self.correct.float()]).tolist()
-        return loss_sum, (n_correct / n if self.task == "classification" else None)
+        return loss_sum, (n_correct / n if self.task in ACCURACY_TASKS else None)

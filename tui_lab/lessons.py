@@ -53,6 +53,7 @@ TOOLS: tuple[str, ...] = (
     "devices",
     "features",
     "gan",
+    "attention",
 )
 
 REQUIRED_FIELDS: dict[str, type] = {

@@ -54,6 +54,8 @@ MODELS: dict[str, ModelSpec] = {
                   ("image", "sequence")),
         ModelSpec("gru", "GRU reading an image row by row (or a sequence)", ("image", "sequence")),
         ModelSpec("lstm", "LSTM reading an image row by row (or a sequence)", ("image", "sequence")),
+        ModelSpec("transformer", "Transformer encoder: token embedding + sinusoidal positions, self-attention "
+                                 "blocks, a classifier per position (options: layers, heads, width)", ("tokens",)),
     )
 }
 
@@ -74,6 +76,7 @@ MODEL_OPTIONS: dict[str, tuple[str, ...]] = {
     "alexnet": ("dropout",), "vgg": ("dropout",), "nin": ("dropout",),
     "googlenet": (), "resnet": ("width",),
     "rnn": ("hidden", "layers"), "gru": ("hidden", "layers"), "lstm": ("hidden", "layers"),
+    "transformer": ("layers", "heads", "width"),
 }
 
 
@@ -100,8 +103,8 @@ def check_model_options(name: str, options: dict[str, Any] | None) -> dict[str, 
                 out[opt] = widths[0]
             else:
                 out[opt] = widths
-        elif opt in ("layers", "width"):
-            out[opt] = limits.parse_int(opt, value, 1, 64 if opt == "layers" else limits.MAX_HIDDEN)
+        elif opt in ("layers", "width", "heads"):
+            out[opt] = limits.parse_int(opt, value, 1, 64 if opt in ("layers", "heads") else limits.MAX_HIDDEN)
         elif opt == "dropout":
             out[opt] = limits.parse_float("dropout", value, 0.0, 1.0, high_open=True)
         elif opt == "activation":
@@ -113,6 +116,11 @@ def check_model_options(name: str, options: dict[str, Any] | None) -> dict[str, 
             if not isinstance(value, bool):
                 raise ConfigError("batch_norm", f"must be true or false, got {limits.shown(value)}")
             out[opt] = value
+    if key == "transformer":
+        width, heads = out.get("width", TRANSFORMER_WIDTH), out.get("heads", TRANSFORMER_HEADS)
+        if width % heads:
+            raise ConfigError("heads", f"must divide the width ({width}) so each head gets width / heads "
+                                       f"dimensions; got {heads}")
     return out
 
 
@@ -400,6 +408,104 @@ def _recurrent(cell: str):
     return build
 
 
+# --- attention ---------------------------------------------------------------------------------
+
+
+TRANSFORMER_WIDTH, TRANSFORMER_HEADS, TRANSFORMER_LAYERS = 64, 4, 2
+
+
+def sinusoidal_positions(length: int, width: int) -> torch.Tensor:
+    """(length, width) positional encoding of "Attention Is All You Need": P[p, 2i] = sin(p / 10000^(2i/d)),
+    P[p, 2i+1] = cos(p / 10000^(2i/d))."""
+    position = torch.arange(length, dtype=torch.float32).unsqueeze(1)
+    freq = torch.pow(10000.0, -torch.arange(0, width, 2, dtype=torch.float32) / width)
+    p = torch.zeros(length, width)
+    p[:, 0::2] = torch.sin(position * freq)
+    p[:, 1::2] = torch.cos(position * freq)[:, : width // 2]
+    return p
+
+
+class MultiHeadSelfAttention(nn.Module):
+    """Multi-head self-attention written out (d2l's MultiHeadAttention), keeping its weights readable.
+
+    Q = X W_q^T, K = X W_k^T, V = X W_v^T (no biases), split into `heads` heads of width / heads
+    dimensions; each head's weights are softmax(Q_h K_h^T / sqrt(d_h)) over the keys (a row per query,
+    summing to 1), its output those weights times V_h; the heads are concatenated and mixed by W_o.
+    After every forward `attention_weights` holds the weights, (batch, heads, queries, keys).
+    """
+
+    def __init__(self, width: int, heads: int) -> None:
+        super().__init__()
+        if width % heads:
+            raise ConfigError("heads", f"must divide the width ({width}); got {heads}")
+        self.heads, self.head_dim = heads, width // heads
+        self.W_q = nn.Linear(width, width, bias=False)
+        self.W_k = nn.Linear(width, width, bias=False)
+        self.W_v = nn.Linear(width, width, bias=False)
+        self.W_o = nn.Linear(width, width, bias=False)
+        self.attention_weights: torch.Tensor | None = None
+
+    def split(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, tokens, width) -> (batch, heads, tokens, head_dim)."""
+        b, t, _ = x.shape
+        return x.reshape(b, t, self.heads, self.head_dim).transpose(1, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = self.split(self.W_q(x)), self.split(self.W_k(x)), self.split(self.W_v(x))
+        weights = torch.softmax(q @ k.transpose(-2, -1) / self.head_dim ** 0.5, dim=-1)
+        self.attention_weights = weights.detach()
+        out = (weights @ v).transpose(1, 2).reshape(x.shape)
+        return self.W_o(out)
+
+
+class EncoderBlock(nn.Module):
+    """A Transformer encoder block (post-norm, as in the paper and d2l): X + attention, layer norm,
+    then + a position-wise feed-forward network (width -> 2 width -> width), layer norm."""
+
+    def __init__(self, width: int, heads: int) -> None:
+        super().__init__()
+        self.attention = MultiHeadSelfAttention(width, heads)
+        self.norm1 = nn.LayerNorm(width)
+        self.ffn = nn.Sequential(nn.Linear(width, 2 * width), nn.ReLU(), nn.Linear(2 * width, width))
+        self.norm2 = nn.LayerNorm(width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.norm1(x + self.attention(x))
+        return self.norm2(y + self.ffn(y))
+
+
+class TransformerEncoder(nn.Module):
+    """Token ids (batch, tokens) -> logits (batch, tokens, vocab): embedding + sinusoidal positions,
+    `layers` encoder blocks, one linear classifier applied at every position.
+
+    The embeddings are not multiplied by sqrt(width) as in d2l: nn.Embedding's entries have variance 1,
+    so that would make the tokens 8 times louder than the positions (at width 64), and `reverse`, which
+    is all about positions, then stalls near 31% per token (lesson 52)."""
+
+    positions: torch.Tensor
+
+    def __init__(self, vocab: int, length: int, width: int = TRANSFORMER_WIDTH, heads: int = TRANSFORMER_HEADS,
+                 layers: int = TRANSFORMER_LAYERS) -> None:
+        super().__init__()
+        self.width = width
+        self.embedding = nn.Embedding(vocab, width)
+        self.register_buffer("positions", sinusoidal_positions(length, width), persistent=False)
+        self.blocks = nn.Sequential(*(EncoderBlock(width, heads) for _ in range(layers)))
+        self.head = nn.Linear(width, vocab)
+
+    def embed(self, tokens: torch.Tensor) -> torch.Tensor:
+        """What the first block reads: the embeddings plus the positional encoding."""
+        return self.embedding(tokens.long()) + self.positions[: tokens.shape[1]]
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.head(self.blocks(self.embed(tokens)))
+
+
+def _transformer(info: DatasetInfo, width: int = TRANSFORMER_WIDTH, heads: int = TRANSFORMER_HEADS,
+                 layers: int = TRANSFORMER_LAYERS, **_: Any) -> nn.Module:
+    return TransformerEncoder(info.num_classes, info.input_shape[0], int(width), int(heads), int(layers))
+
+
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "linear": _linear,
     "softmax": _linear,
@@ -414,6 +520,7 @@ _BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "rnn": _recurrent("rnn"),
     "gru": _recurrent("gru"),
     "lstm": _recurrent("lstm"),
+    "transformer": _transformer,
 }
 
 

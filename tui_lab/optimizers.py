@@ -80,7 +80,17 @@ def make_optimizer(name: str, params: Iterable, lr: float, weight_decay: float =
 
 
 def loss_for_task(task: str):
-    """Cross-entropy for classification (LogSoftmax + NLLLoss in one), mean squared error for regression."""
+    """Cross-entropy for classification (LogSoftmax + NLLLoss in one), the same averaged over every token
+    for a sequence task, mean squared error for regression."""
     from torch import nn
 
+    if task == "sequence":
+        return token_cross_entropy
     return nn.CrossEntropyLoss() if task == "classification" else nn.MSELoss()
+
+
+def token_cross_entropy(out, y):
+    """Mean cross-entropy over every token: `out` (batch, tokens, vocab) logits, `y` (batch, tokens) ids."""
+    import torch.nn.functional as F
+
+    return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))

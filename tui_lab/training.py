@@ -259,20 +259,25 @@ def init_model(config: TrainConfig, info: Any, device: str):
 
 
 def batch_metrics(out, y, loss, task: str):
-    """(loss * n, correct) for one batch, on the device: no host sync."""
+    """(loss * n, correct) for one batch, on the device: no host sync (correct: learner.hits)."""
+    from tui_lab.learner import hits
+
     n = y.shape[0]
-    correct = (out.argmax(dim=1) == y).sum() if task == "classification" else None
-    return loss.detach().float() * n, correct
+    return loss.detach().float() * n, hits(out, y, task)
 
 
 def evaluate(model, loss_fn, x, y, task: str, batch_size: int = 1024) -> tuple[float, float | None]:
-    """Mean loss and accuracy (None for regression) over (x, y), one host sync at the end."""
+    """Mean loss and accuracy (None for regression; per token for a sequence task) over (x, y), one host
+    sync at the end."""
     import torch
+
+    from tui_lab.data import ACCURACY_TASKS
+    from tui_lab.learner import hits_dtype
 
     was_training = model.training
     model.eval()
     total = torch.zeros((), device=x.device)
-    correct = torch.zeros((), device=x.device, dtype=torch.int64)
+    correct = torch.zeros((), device=x.device, dtype=hits_dtype(task))
     with torch.no_grad():
         for i in range(0, x.shape[0], batch_size):
             xb, yb = x[i:i + batch_size], y[i:i + batch_size]
@@ -284,7 +289,7 @@ def evaluate(model, loss_fn, x, y, task: str, batch_size: int = 1024) -> tuple[f
     model.train(was_training)
     loss_sum, n_correct = torch.stack([total, correct.float()]).tolist()
     n = max(1, x.shape[0])
-    return loss_sum / n, (n_correct / n if task == "classification" else None)
+    return loss_sum / n, (n_correct / n if task in ACCURACY_TASKS else None)
 
 
 OOM_HINT = "out of GPU memory: lower the batch size, use --amp bf16, or pick a smaller model"

@@ -22,6 +22,7 @@ MODULES = (
     "features",  # dllab features
     "glossary",  # dllab glossary
     "gan",  # dllab gan
+    "attention",  # dllab attention
 )
 
 

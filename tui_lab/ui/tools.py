@@ -26,6 +26,7 @@ TOOL_SCREENS: dict[str, tuple[str, str]] = {
     "devices": ("tui_lab.ui.screens.devices", "DevicesScreen"),
     "features": ("tui_lab.ui.screens.features", "FeaturesScreen"),
     "gan": ("tui_lab.ui.screens.gan", "GanScreen"),
+    "attention": ("tui_lab.ui.screens.attention", "AttentionScreen"),
 }
 
 TOOLS = tuple(TOOL_SCREENS)
@@ -39,6 +40,7 @@ TOOL_TITLES: dict[str, str] = {
     "snippets": N_("code cells"), "devices": N_("device list"),
     "features": N_("feature-map explorer"),
     "gan": N_("GAN lab"),
+    "attention": N_("attention explorer"),
 }
 
 
