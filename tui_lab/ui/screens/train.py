@@ -519,7 +519,7 @@ class TrainPanel(JobRunner, Vertical):
 
         plot = self.query_one("#train-acc", CurvePlot)
         plot.title, plot.xlabel = "accuracy", "epoch"
-        regression = dataset_info(config.dataset).task != "classification"
+        regression = not dataset_info(config.dataset).has_accuracy
         plot.empty_text = ("regression: no accuracy; the fit is drawn when the run ends" if regression
                            else "no data yet")
 
@@ -535,7 +535,7 @@ class TrainPanel(JobRunner, Vertical):
         if config is None or not self.epochs:
             return
         info = dataset_info(config.dataset)
-        advice = diagnose(config, self.epochs, info.num_classes if info.task == "classification" else 0)
+        advice = diagnose(config, self.epochs, info.num_classes if info.has_accuracy else 0)
         self._note(Text(advice.text(), style="yellow") if advice else "")
 
     def _show_fit(self, checkpoint: str | None) -> None:
