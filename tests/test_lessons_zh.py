@@ -98,9 +98,17 @@ def test_zh_lesson_mirrors_english(zh_path: Path) -> None:
     assert _has_cjk(zh_body)
 
 
+# English lessons whose Chinese edition is being written (issue 20: the translator follows the author);
+# an entry whose edition exists fails below, so this list only shrinks.
+ZH_PENDING = {"50-scaled-dot-product-attention.md", "51-multi-head-attention.md", "52-positional-encoding.md",
+              "53-transformer-encoder.md", "54-seq2seq-attention.md"}
+
+
 def test_every_english_lesson_has_a_zh_edition() -> None:
     missing = sorted(p.name for p in EN_DIR.glob("*.md") if not (ZH_DIR / p.name).exists() and p.name not in ZH_PENDING)
     assert not missing, f"no Chinese edition: {missing}"
+    done = sorted(name for name in ZH_PENDING if (ZH_DIR / name).exists() or not (EN_DIR / name).exists())
+    assert not done, f"translated or gone, remove from ZH_PENDING: {done}"
 
 
 def test_sections_map_every_english_section_once() -> None:

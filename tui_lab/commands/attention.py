@@ -24,8 +24,8 @@ def _cell(text: str) -> tuple[int, int, int, int]:
 
 def attention_command(
     run: str = typer.Argument(..., help="a transformer run id with a checkpoint (see `dllab runs`)"),
-    sample: str = typer.Option("0", "--sample", help="index in the data set's validation split"),
-    cell: str = typer.Option(None, "--cell", metavar="LAYER,HEAD,QUERY,KEY",
+    sample: str = typer.Option("0", "--sample", metavar="<int>", help="index in the data set's validation split"),
+    cell: str = typer.Option(None, "--cell", metavar="<layer,head,query,key>",
                              help="also show the arithmetic of this weight (q.k/sqrt(d), softmax, weighted sum of v)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
