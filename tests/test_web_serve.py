@@ -87,6 +87,24 @@ def test_with_a_token_every_request_needs_it_then_its_cookie():
     asyncio.run(run())
 
 
+def test_the_page_uses_the_address_the_browser_used():
+    """Through `ssh -L 9000:localhost:8000` the page must open its websocket on :9000, not :8000."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    async def run() -> None:
+        server = DllabServer("127.0.0.1", 8000, command="true")
+        client = TestClient(TestServer(await server._make_app()))
+        await client.start_server()
+        try:
+            page = await (await client.get("/", headers={"Host": "localhost:9000"})).text()
+            assert "ws://localhost:9000/ws" in page and "http://localhost:9000/static/" in page
+            assert "localhost:8000" not in page
+        finally:
+            await client.close()
+
+    asyncio.run(run())
+
+
 def test_remote_serving_prints_a_token_url(monkeypatch, capsys):
     import tui_lab.web.server as web_server
 

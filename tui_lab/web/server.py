@@ -22,8 +22,9 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp_jinja2
 from aiohttp import web
-from textual_serve.server import Server
+from textual_serve.server import Server, to_int
 
 from tui_lab.errors import ConfigError
 
@@ -92,6 +93,20 @@ class DllabServer(Server):
 
     def url(self) -> str:
         return f"{self.public_url}/" + (f"?token={self.token}" if self.token else "")
+
+    @aiohttp_jinja2.template("app_index.html")
+    async def handle_index(self, request: web.Request) -> dict[str, Any]:
+        """textual-serve's page, with its URLs built from the address the browser used: through
+        `ssh -L 9000:localhost:8000` the page must open its websocket on localhost:9000, not :8000."""
+        base = f"{request.scheme}://{request.host}"
+        ws_base = ("wss://" if request.scheme == "https" else "ws://") + request.host
+        router = request.app.router
+        return {
+            "font_size": to_int(request.query.get("fontsize", "16"), 16),
+            "app_websocket_url": f"{ws_base}{router['websocket'].url_for()}",
+            "config": {"static": {"url": f"{base}{router['static'].url_for(filename='/')}".rstrip("/") + "/"}},
+            "application": {"name": self.title},
+        }
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
