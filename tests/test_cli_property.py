@@ -180,10 +180,21 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
+@pytest.fixture(autouse=True)
+def _serve_checks_but_never_serves():
+    """`dllab serve` with good options would serve until Ctrl+C: its checks run, the server does not."""
+    from tui_lab.web.server import DllabServer
+
+    real = DllabServer.serve
+    DllabServer.serve = lambda self, debug=False: None  # type: ignore[method-assign]
+    yield
+    DllabServer.serve = real  # type: ignore[method-assign]
+
+
 def test_every_command_is_driven():
     names = {" ".join(p) for p, _ in COMMANDS}
     assert {"train", "compare", "runs", "runs show", "runs export", "shapes", "conv", "pool", "transposed",
-            "playground", "landscape", "doctor", "models", "datasets", "devices", "lessons"} <= names
+            "playground", "landscape", "doctor", "models", "datasets", "devices", "lessons", "serve"} <= names
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
