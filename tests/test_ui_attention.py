@@ -18,8 +18,9 @@ AttentionApp = functools.partial(ScreenApp, AttentionScreen)
 
 @pytest.fixture
 def run_id():
-    """A quick transformer run (1 epoch) in this test's DLLAB_HOME."""
-    return at.train_quick_transformer(RunStore(), epochs=1)
+    """A quick transformer run (1 epoch) in this test's DLLAB_HOME; one thread: the same weights, and the
+    same snapshot, however loaded the machine is (the thread count changes float sums' order)."""
+    return at.train_quick_transformer(RunStore(), epochs=1, threads=1)
 
 
 async def _ready(pilot) -> AttentionScreen:

@@ -137,15 +137,18 @@ def newest_transformer_runs(store, limit: int = 200) -> list[int]:
             and Path(run.checkpoint).exists()]
 
 
-def train_quick_transformer(store=None, epochs: int | None = None, cancel=None) -> int:
-    """Train the transformer on `reverse` (seconds on a CPU) into the run store; its run id."""
+def train_quick_transformer(store=None, epochs: int | None = None, cancel=None, threads: int | str = "auto") -> int:
+    """Train the transformer on `reverse` (seconds on a CPU) into the run store; its run id. `threads` as in
+    TrainConfig: a fixed number gives the same weights however busy the machine is (tests, snapshots)."""
     from tui_lab.features import _train_config
     from tui_lab.recording import record
     from tui_lab.runs import RunStore
     from tui_lab.training import Finished, train
 
     store = store or RunStore()
-    settings = dict(QUICK_TRANSFORMER) if epochs is None else dict(QUICK_TRANSFORMER, epochs=epochs)
+    settings = dict(QUICK_TRANSFORMER, threads=threads)
+    if epochs is not None:
+        settings["epochs"] = epochs
     config = _train_config(settings).validated()
     run_id = store.create_run(config.to_dict())
     events = train(config, checkpoint_path=store.checkpoint_path(run_id), cancel=cancel)
