@@ -72,3 +72,17 @@ def test_parse_hyperparameters():
         with pytest.raises(Exception) as err:
             parse_hyperparameters(text)
         assert err.value.field == field
+
+
+def test_lr_line_and_epoch_log_mark_live_changes():
+    from tui_lab.training import EpochEnd
+    from tui_lab.ui.widgets.epoch_log import EpochLog, lr_line
+
+    assert lr_line([], set()) == ""
+    assert lr_line([0.1, 0.1, 0.01, 0.001], set()) == "lr ██▂▁ 0.1→0.001"
+    assert lr_line([0.1, 0.05], {2}) == "lr █▅ 0.1→0.05  *live"
+    assert len(lr_line([0.01] * 100, {3})) == 36  # the newest epochs that fit the left pane
+    log = EpochLog()
+    log.rows = [EpochEnd(e, 1.0, 0.5, 1.0, 0.5, 100.0, 1.0, lr=lr) for e, lr in ((1, 0.01), (2, 0.001))]
+    log.live = {2}
+    assert [row[4] for row in log.cells()] == ["0.01", "0.001*"]

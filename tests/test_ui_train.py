@@ -74,7 +74,8 @@ async def test_a_run_draws_points_fills_the_table_and_is_recorded():
         assert screen.steps[0] == [s[0] for s in detail.steps]
         assert screen.steps[1] == pytest.approx([s[2] for s in detail.steps])
         last = detail.epochs[-1]
-        assert table.cells()[1] == ["2", f"{last.train_loss:.4f}", f"{last.val_loss:.4f}", f"{100 * last.val_acc:.1f}%"]
+        assert table.cells()[1] == ["2", f"{last.train_loss:.4f}", f"{last.val_loss:.4f}", f"{100 * last.val_acc:.1f}%",
+                                    f"{detail.lrs[2]:.2g}"]
         console = Console(width=60, record=True, file=io.StringIO())
         console.print(table.content)
         assert f"{last.val_loss:.4f}" in console.export_text()
@@ -242,6 +243,67 @@ async def test_the_form_holds_every_engine_option_and_they_reach_the_run():
         await pilot.pause()
         assert not form.field("batch_norm").disabled and form.field("dropout").disabled
         assert screen.validate()
+
+
+
+def form_error(screen) -> str:
+    return str(screen.query_one("#form-error", Static).render())
+
+
+@sync
+async def test_schedule_and_fine_tune_fields_are_checked_inline_and_reach_the_run():
+    """sched/warm and init/train/reset in the form's "how" group: bad values flagged as typed (a module
+    the model lacks, a run that does not exist or trained another model), good ones reach the run:
+    the lr column follows torch's StepLR, only the named module trains, the weights come from the run."""
+    store = RunStore()
+    source = None
+    app = TrainApp({**FAST, "model": "mlp", "epochs": 1})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        form = screen.query_one(TrainForm)
+        await pilot.press("ctrl+s")  # the source run: its weights are saved for init-from
+        await wait_until(pilot, lambda: not screen.running)
+        source = screen.run_id
+        other = store.create_run({**FAST, "model": "softmax"})
+        store.finish(other, "finished")
+        for name, value, words in (("warmup", "3", "warm: must be fewer epochs than the run's 3"),
+                                   ("trainable", "9", "train: no module '9' in mlp"),
+                                   ("reset", "3", "reset: re-initialises modules of a run given with --init-from"),
+                                   ("init_from", "99999", "from: no run with id 99999"),
+                                   ("init_from", str(other), f"from: run {other} trained softmax")):
+            form.set_value("epochs", "3")
+            form.set_value(name, value)
+            await pilot.pause()
+            assert not screen.validate() and words in form_error(screen), (name, form_error(screen))
+            assert screen.query_one("#train-start", Button).disabled
+            form.set_value(name, "")
+        for name, value in (("schedule", "step"), ("init_from", str(source)), ("trainable", "3"), ("reset", "3")):
+            form.set_value(name, value)
+        await pilot.pause()
+        assert screen.validate(), form_error(screen)
+        config = screen.valid_config
+        assert (config.schedule, config.init_from, config.trainable, config.reset) == ("step", source, ("3",), ("3",))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not screen.running)
+        assert "finished" in status(screen)
+        run = app.store.get_run(screen.run_id)
+        assert run.summary.config["init_from"] == source and run.summary.config["trainable"] == ["3"]
+        lrs = [run.lrs[e] for e in (1, 2, 3)]
+        opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.1)
+        expected = []
+        for _ in range(3):
+            expected.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        assert lrs == pytest.approx(expected)
+        assert [row[4] for row in screen.query_one(EpochLog).cells()] == [f"{lr:.2g}" for lr in lrs]
+        line = str(screen.query_one("#train-lr", Static).render())
+        assert line.startswith("lr ") and line.endswith("0.5→0.005")
+        weights = torch.load(app.store.checkpoint_path(screen.run_id), weights_only=True)
+        first = torch.load(app.store.checkpoint_path(source), weights_only=True)
+        assert torch.equal(weights["1.weight"], first["1.weight"])  # frozen: the source's weights, unchanged
+        assert not torch.equal(weights["3.weight"], first["3.weight"])  # the head trained
 
 
 @sync

@@ -1,7 +1,8 @@
 """The run history: every run in the run store (from the app or `dllab train`, killed ones too).
 
-Enter opens a run's curves; Space marks runs and O overlays the marked ones (two or more). The list
-refreshes each time the screen is shown and on R.
+Enter opens a run's curves; Space marks runs and O overlays the marked ones (two or more); C resumes a
+finished, cancelled or interrupted training run (asking inline how many epochs it should have in all)
+in the train screen. The list refreshes each time the screen is shown and on R.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
+
+from tui_lab.errors import ConfigError
 
 from tui_lab.ui.widgets.footer import Footer
 
@@ -42,19 +45,25 @@ class RunsScreen(Screen):
         Binding("space", "mark", "Mark"),
         Binding("o", "overlay", "Overlay marked"),
         Binding("r", "refresh", "Refresh"),
+        Binding("c", "resume", "Resume"),
     ]
+
+    RESUMABLE = ("finished", "cancelled", "interrupted")
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.marked: set[int] = set()
         self.runs: list = []
         self.show_times = True  # snapshot tests turn this off: times differ on every run
+        self.resuming: tuple[int, int] | None = None  # (run id, epochs done) while the epochs box is open
 
     def compose(self) -> ComposeResult:
         with Vertical(id="runs-root"):
             yield StoreBanner()
             yield Static("", id="runs-title")
             yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="runs-msg")
+            yield Input(id="runs-epochs", compact=True, placeholder="epochs in all")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -103,6 +112,9 @@ class RunsScreen(Screen):
         self.action_open()
 
     def action_open(self) -> None:
+        if self.resuming is not None:  # Enter (a priority key here) in the epochs box starts the resume
+            self._submit_resume(self.query_one("#runs-epochs", Input).value)
+            return
         run_id = self._current_id()
         if run_id is not None:
             from tui_lab.ui.screens.run_detail import RunDetailScreen
@@ -128,6 +140,72 @@ class RunsScreen(Screen):
         from tui_lab.ui.screens.run_detail import RunDetailScreen
 
         self.app.push_screen(RunDetailScreen(ids))
+
+    # ------------------------------------------------------------------ resume
+
+    def action_resume(self) -> None:
+        """C: continue the run under the cursor; the box asks how many epochs it should have in all."""
+        run_id = self._current_id()
+        if run_id is None:
+            return
+        run = next(r for r in self.runs if r.id == run_id)
+        problem = None
+        if run.kind != "train":
+            problem = f"run {run_id} is part of an optimizer race; only a training run resumes"
+        elif run.status not in self.RESUMABLE:
+            problem = f"run {run_id} {run.status}; a finished, cancelled or interrupted run resumes"
+        elif not self.app.store.state_path(run_id).is_file():
+            problem = f"run {run_id} has no saved epoch to continue from (it stopped before its first epoch ended)"
+        if problem:
+            self._message(problem, "red")
+            return
+        done = run.epochs_done
+        self.resuming = (run_id, done)
+        box = self.query_one("#runs-epochs", Input)
+        box.value = str(run.epochs if run.epochs > done else done + max(1, done))
+        box.display = True
+        box.focus()
+        self._message(f"Resume run #{run_id} ({done} epochs done): epochs in all, more than {done}. "
+                      "Enter trains, Esc cancels.", "")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "runs-epochs" or self.resuming is None:
+            return
+        event.stop()
+        self._submit_resume(event.value)
+
+    def _submit_resume(self, value: str) -> None:
+        assert self.resuming is not None
+        run_id, done = self.resuming
+        from tui_lab import limits
+
+        try:
+            epochs = limits.parse_epochs(value)
+            if epochs <= done:
+                raise ConfigError("epochs", f"run {run_id} already has {done} complete epochs; give more than {done}")
+        except ConfigError as exc:
+            self._message(str(exc), "red")
+            return
+        self._close_resume()
+        from tui_lab.ui.screens.train import TrainScreen
+
+        self.app.push_screen(TrainScreen(resume=(run_id, epochs)))
+
+    def on_key(self, event) -> None:
+        if event.key == "escape" and self.resuming is not None:
+            event.stop()
+            self._close_resume()
+
+    def _close_resume(self) -> None:
+        self.resuming = None
+        self.query_one("#runs-epochs", Input).display = False
+        self._message("", "")
+        self.query_one(DataTable).focus()
+
+    def _message(self, text: str, style: str) -> None:
+        msg = self.query_one("#runs-msg", Static)
+        msg.update(Text(text, style=style))
+        msg.display = bool(text)
 
     def action_back(self) -> None:
         go_back = getattr(self.app, "go_back", None)

@@ -27,7 +27,7 @@ from tui_lab.errors import ConfigError
 from tui_lab.model_options import ACTIVATION_NAMES, form_values, parse_model_options
 from tui_lab.ui.jobs import JobRunner
 from tui_lab.ui.messages import RunConfigError, RunCreated
-from tui_lab.ui.widgets.epoch_log import EpochLog
+from tui_lab.ui.widgets.epoch_log import EpochLog, lr_line
 from tui_lab.ui.widgets.footer import Footer
 from tui_lab.ui.widgets.loss_plot import CurvePlot
 from tui_lab.ui.widgets.train_form import FIELDS, TrainForm
@@ -43,7 +43,8 @@ UI_BUDGET = 0.015
 # (d2l's SGD lr=0.9 batch 256 needs Fashion-MNIST's 60,000 images; on 1,437 digits it stays at chance.)
 DEFAULTS: dict[str, Any] = {"model": "lenet", "dataset": "digits", "optimizer": "adam", "lr": 0.01,
                             "epochs": 5, "batch_size": 32, "device": "auto", "momentum": None,
-                            "weight_decay": 0, "seed": 0, "amp": "off"}
+                            "weight_decay": 0, "seed": 0, "amp": "off", "schedule": "none", "warmup": 0,
+                            "init_from": None, "trainable": (), "reset": ()}
 
 
 DDP_DEVICE = "ddp"  # the device picker's "all N GPUs (DDP)"
@@ -77,9 +78,11 @@ class TrainPanel(JobRunner, Vertical):
 
     running: reactive[bool] = reactive(False, init=False)  # a training is under way: drives the buttons
 
-    def __init__(self, preset: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, preset: dict[str, Any] | None = None, resume: tuple[int, int | None] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.preset = {**DEFAULTS, **dict(preset or {})}
+        self.pending_resume = resume  # (run id, epochs in all or None): continued once the form is ready
         self.control = RunControl()  # cancel / pause / live hyperparameters of the current run
         self.ready = False  # choices loaded (torch imported)
         self.run_id: int | None = None
@@ -110,6 +113,7 @@ class TrainPanel(JobRunner, Vertical):
                 yield Static("", id="train-note")  # what to try when a run is stuck; a regression's fit
                 with VerticalScroll(id="train-scroll"):
                     yield TrainForm(id="train-form")
+                    yield Static("", id="train-lr")  # each epoch's lr as bars (schedules, live changes)
                     yield EpochLog(id="train-epochs")
             with Vertical(id="train-right"):
                 yield CurvePlot("loss", "step", id="train-loss")
@@ -158,6 +162,10 @@ class TrainPanel(JobRunner, Vertical):
         self.ready = True
         self._status(self._idle_text())
         self.call_after_refresh(self.validate)
+        if self.pending_resume is not None:
+            run_id, epochs = self.pending_resume
+            self.pending_resume = None
+            self.call_after_refresh(self.resume_run, run_id, epochs)
 
     # ------------------------------------------------------------------ validation
 
@@ -216,7 +224,42 @@ class TrainPanel(JobRunner, Vertical):
                              init_from=v["init_from"] or None, trainable=v["trainable"] or (), reset=v["reset"] or ())
         if v["device"] == DDP_DEVICE:
             config = replace(config, device="cuda", nproc=getattr(self, "gpus", 1))
-        return config.validated()  # includes whether the model fits the data set
+        config = config.validated()  # includes whether the model fits the data set
+        self._check_finetune(config)
+        return config
+
+    def _check_finetune(self, config) -> None:
+        """Fine-tune fields checked as they are typed: the module names exist in the model, and the
+        init-from run is a training run of the same model (its weights are checked when the run starts)."""
+        if not (config.trainable or config.reset or config.init_from is not None):
+            return
+        import torch
+
+        from tui_lab.data import dataset_info
+        from tui_lab.finetune import check_names
+        from tui_lab.models import build_model
+
+        with torch.device("meta"):  # no memory, no initialisation: names only
+            model = build_model(config.model, dataset_info(config.dataset), **config.model_options)
+        check_names(model, config.trainable, "trainable", config.model)
+        check_names(model, config.reset, "reset", config.model)
+        if config.init_from is None:
+            return
+        store = getattr(self.app, "store", None)
+        if store is None:
+            return
+        cache = self.__dict__.setdefault("_source_runs", {})  # a run's model never changes: read it once
+        if config.init_from not in cache:
+            try:
+                cache[config.init_from] = store.get_run(config.init_from).summary
+            except ConfigError as exc:
+                raise ConfigError("init_from", exc.message) from None
+        source = cache[config.init_from]
+        if source.kind != "train":
+            raise ConfigError("init_from", f"run {source.id} is part of an optimizer race; give a training run")
+        if (source.model or "").lower() != config.model:
+            raise ConfigError("init_from", f"run {source.id} trained {source.model}; this form trains {config.model} "
+                                           f"(pick {source.model}, or another run)")
 
     def validate(self) -> bool:
         """Flag the first bad field inline; Start is enabled only for a valid config."""
@@ -357,6 +400,73 @@ class TrainPanel(JobRunner, Vertical):
         yield RunCreated(run_id)
         yield from record(store, run_id, events)
 
+    # ------------------------------------------------------------------ resuming a saved run
+
+    def resume_run(self, run_id: int, epochs: int | None = None) -> None:
+        """Continue run `run_id` (finished, cancelled or interrupted) until it has `epochs` in all (None:
+        its own number): the same run, its curves so far drawn first, steered by a new RunControl."""
+        if self.running:
+            return
+        store = getattr(self.app, "store", None)
+        if store is None:
+            from tui_lab.runs import RunStore
+
+            store = RunStore()
+        try:
+            detail = store.get_run(run_id)
+        except ConfigError as exc:
+            self._status(str(exc), "red")
+            return
+        from tui_lab import training as t
+
+        self.preset = {**self.preset, **detail.summary.config}
+        self._fill_form()
+        config = None
+        try:
+            config = self.build_config()
+        except ConfigError:
+            pass  # the saved config is what the run continues with; the form only shows it
+        lrs = detail.lrs
+        self.control = control = RunControl()
+        self.changes, self.paused_at, self.epochs_drawn, self.last_step = [], None, -1, None
+        kept = [s for s in detail.steps if s[2] is not None]
+        self.steps = ([s[0] for s in kept], [float(s[2]) for s in kept])
+        self.epochs = [t.EpochEnd(e.epoch, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.examples_per_sec or 0.0,
+                                  e.seconds or 0.0, lr=lrs.get(e.epoch)) for e in detail.epochs]
+        self.run_id = run_id
+        self.epochs_total = epochs or detail.summary.epochs
+        self.run_config = config
+        self._note("")
+        self.query_one(EpochLog).clear()
+        self.running = True
+        self.query_one(TrainForm).set_locked(True)
+        self._sync_buttons()
+        self._status(f"resuming run #{run_id}…")
+        self._redraw_plots()
+        self._schedule_tick(first=True)
+        self.run_job("train", lambda: self._resume_job(store, run_id, epochs, control))
+        self.query_one("#train-stop", Button).focus()
+
+    def _resume_job(self, store, run_id: int, epochs: int | None, control: RunControl):
+        from tui_lab.recording import record
+        from tui_lab.resume import prepare_resume
+        from tui_lab.training import train
+
+        try:
+            config, state = prepare_resume(store, run_id, epochs)
+        except ConfigError as exc:
+            yield exc
+            return
+        self.epochs_total = config.epochs
+        try:
+            events = train(config, control, checkpoint_path=store.checkpoint_path(run_id),
+                           state_path=store.state_path(run_id), resume=state)
+        except BaseException:
+            store.finish(run_id, "failed", "could not resume")
+            raise
+        yield RunCreated(run_id)
+        yield from record(store, run_id, events)
+
     # ------------------------------------------------------------------ events from the worker
 
     def job_event(self, job: str, event: Any) -> None:
@@ -413,6 +523,9 @@ class TrainPanel(JobRunner, Vertical):
 
     def on_run_config_error(self, message: RunConfigError) -> None:
         self._stopped()
+        if message.field in ("resume", "epochs") and self.run_id is not None:  # a run that cannot continue
+            self._status(f"run #{self.run_id} not resumed: {message.field}: {message.message}", "red")
+            return
         self.query_one(TrainForm).set_error(message.field if message.field in FIELDS else "model",
                                             message.message if message.field in FIELDS else f"{message.field}: {message.message}")
         self._status("not started: fix the flagged field", "red")
@@ -480,8 +593,11 @@ class TrainPanel(JobRunner, Vertical):
         loss.markers = [c.step for c in self.changes]
         loss.marker_label = "lr/mom/wd changed"
         loss.redraw()
+        log = self.query_one(EpochLog)
+        live = {c.epoch for c in self.changes}
+        log.mark_live(live)
+        self.query_one("#train-lr", Static).update(lr_line([e.lr for e in self.epochs], live), layout=False)
         if self.epochs_drawn != len(self.epochs):
-            log = self.query_one(EpochLog)
             log.add_epochs(self.epochs[log.row_count:])
             self.epochs_drawn = len(self.epochs)
             acc = self.query_one("#train-acc", CurvePlot)
@@ -599,9 +715,10 @@ class TrainScreen(Screen):
         Binding("ctrl+r", "reset_form", "Reset form", show=False),
     ]
 
-    def __init__(self, preset: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, preset: dict[str, Any] | None = None, resume: tuple[int, int | None] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.panel = TrainPanel(preset=preset, id="train-panel")
+        self.panel = TrainPanel(preset=preset, resume=resume, id="train-panel")
 
     def compose(self) -> ComposeResult:
         yield self.panel
