@@ -596,7 +596,11 @@ class TrainPanel(JobRunner, Vertical):
         log = self.query_one(EpochLog)
         live = {c.epoch for c in self.changes}
         log.mark_live(live)
-        self.query_one("#train-lr", Static).update(lr_line([e.lr for e in self.epochs], live), layout=False)
+        line = lr_line([e.lr for e in self.epochs], live)
+        lr_widget = self.query_one("#train-lr", Static)
+        if line != str(lr_widget.render()) or lr_widget.display != bool(line):
+            lr_widget.update(line)
+            lr_widget.display = bool(line)  # no line (and no blank row) before the first epoch
         if self.epochs_drawn != len(self.epochs):
             log.add_epochs(self.epochs[log.row_count:])
             self.epochs_drawn = len(self.epochs)
