@@ -67,6 +67,15 @@ async def test_heads_layers_and_the_cursor_cells_arithmetic(run_id):
         await screen.workers.wait_for_complete()
         await pilot.pause()
         assert screen.maps.sample == 5 and (screen.layer_index, screen.head_index) == (0, 2)
+        newer = at.train_quick_transformer(store, epochs=1, threads=1)
+        await pilot.press("r")  # from run_id, the only other transformer run of the history (newest first)
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.run_id == newer and screen.runs == [newer, run_id] and screen.maps.sample == 5
+        await pilot.press("r")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.run_id == run_id
 
 
 @sync
@@ -89,6 +98,12 @@ async def test_no_run_in_the_history_trains_one(monkeypatch):
         screen = await _ready(pilot)
         assert calls == [1] and screen.run_id == at.newest_transformer_runs(RunStore())[0]
         assert "/8)" in _text(screen, "#at-title")  # the prediction scored against the target
+        told = []
+        screen.notify = lambda message, **kw: told.append(message)
+        await pilot.press("r")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert told == [f"run {screen.run_id} is the only transformer run in the history; t trains another"]
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

@@ -88,7 +88,7 @@ class AttentionScreen(JobRunner, Screen):
 
     # ------------------------------------------------------------------ jobs
 
-    def _load(self, run: Any, train: bool = False) -> None:
+    def _load(self, run: Any, train: bool = False, older: bool = False) -> None:
         from tui_lab import attention as at
 
         sample = self.sample
@@ -98,6 +98,13 @@ class AttentionScreen(JobRunner, Screen):
 
             store = RunStore()
             run_id = run
+            if older:  # the history as it is now: runs trained since the last load count
+                found = at.newest_transformer_runs(store)
+                if [r for r in found if r != run]:
+                    run_id = found[(found.index(run) + 1) % len(found) if run in found else 0]
+                else:
+                    yield ("notice", f"run {run} is the only transformer run in the history; t trains another")
+                    return
             if train:
                 yield ("status", "training the transformer on reverse (seconds)…")
                 run_id = at.train_quick_transformer(store)
@@ -117,6 +124,9 @@ class AttentionScreen(JobRunner, Screen):
     def job_event(self, job: str, event: Any) -> None:
         if event[0] == "status":
             self.query_one("#at-title", Static).update(event[1])
+            return
+        if event[0] == "notice":
+            self.notify(event[1], timeout=3)
             return
         _, self.run_id, self.model, self.maps, self.runs = event
         self.error = ""
@@ -307,11 +317,8 @@ class AttentionScreen(JobRunner, Screen):
 
     def action_run(self) -> None:
         """The next older transformer run of the history (back to the newest after the oldest)."""
-        if not self.runs:
-            self.notify("no other transformer run in the history; t trains one", timeout=3)
-            return
-        k = self.runs.index(self.run_id) + 1 if self.run_id in self.runs else 0
-        self._load(self.runs[k % len(self.runs)])
+        if self.run_id is not None:
+            self._load(self.run_id, older=True)
 
     def action_train(self) -> None:
         self._load(None, train=True)
