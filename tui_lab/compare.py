@@ -345,11 +345,11 @@ def _race(configs, device: str, device_name: str, data, control: RunControl,
     from tui_lab.learner import Learner, divergence_message
     from tui_lab.models import count_parameters
     from tui_lab.optimizers import loss_for_task, make_optimizer
-    from tui_lab.training import (OOM_HINT, Diverged, EpochEnd, Step, evaluate, failure, fit_threads, init_model,
-                                  steer)
+    from tui_lab.training import (OOM_HINT, Diverged, EpochEnd, Step, evaluate, failure, fit_threads, for_task,
+                                  init_model, steer)
 
     cfg0 = configs[0]
-    task = data.info.task
+    task, data = for_task(cfg0.model, data)
     loss_fn = loss_for_task(task)
     t_start = time.perf_counter()
     runners: list[_Runner] = []

@@ -643,7 +643,7 @@ def find_lesson(lesson_id: str, directory: Path | None = None, lang: str = "en")
 # The keys a train preset may set: TrainConfig's own, plus the model options written flat or nested.
 TRAIN_PRESET_KEYS = ("model", "dataset", "optimizer", "lr", "epochs", "batch_size", "seed", "weight_decay",
                      "momentum", "device", "model_options", "schedule", "warmup")
-MODEL_OPTION_KEYS = ("hidden", "activation", "dropout", "batch_norm")
+MODEL_OPTION_KEYS = ("hidden", "activation", "dropout", "batch_norm", "latent")
 
 
 def train_config_kwargs(values: dict[str, Any], where: str = "preset") -> dict[str, Any]:

@@ -14,8 +14,8 @@ from tui_lab.errors import ConfigError, choice_error
 
 # option -> the models it applies to (the others ignore it)
 OPTION_MODELS: dict[str, tuple[str, ...]] = {
-    "hidden": ("mlp", "rnn", "gru", "lstm"),
-    "activation": ("mlp",),
+    "hidden": ("mlp", "rnn", "gru", "lstm", "autoencoder"),
+    "activation": ("mlp", "autoencoder"),
     "dropout": ("mlp", "alexnet", "vgg", "nin"),
     "batch_norm": ("lenet", "lenet-relu"),
 }
@@ -25,6 +25,7 @@ RECURRENT = ("rnn", "gru", "lstm")
 # what the model uses when the field is left empty (shown as the field's placeholder)
 DEFAULTS: dict[str, dict[str, Any]] = {
     "mlp": {"hidden": "256", "activation": "relu", "dropout": "0"},
+    "autoencoder": {"hidden": "128", "activation": "relu"},  # latent: 2 (dllab train --latent, a preset)
     "rnn": {"hidden": "64"}, "gru": {"hidden": "64"}, "lstm": {"hidden": "64"},
     "alexnet": {"dropout": "0.5"}, "vgg": {"dropout": "0.5"}, "nin": {"dropout": "0.5"},
 }

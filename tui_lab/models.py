@@ -32,6 +32,7 @@ class ModelSpec:
     description: str
     kinds: tuple[str, ...]  # data set kinds it accepts
     classification_only: bool = False
+    task: str | None = None  # what it learns when not the data set's own task ("reconstruction": the input)
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -56,8 +57,17 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("lstm", "LSTM reading an image row by row (or a sequence)", ("image", "sequence")),
         ModelSpec("transformer", "Transformer encoder: token embedding + sinusoidal positions, self-attention "
                                  "blocks, a classifier per position (options: layers, heads, width)", ("tokens",)),
+        ModelSpec("autoencoder", "MLP autoencoder: image -> hidden -> latent code -> hidden -> image, MSE "
+                                 "(options: hidden, latent, activation)", ("image",), task="reconstruction"),
     )
 }
+
+
+def task_for(name: str, info: DatasetInfo) -> str:
+    """What a run of model `name` on this data set learns: the model's own task (an autoencoder
+    reconstructs its input, whatever the labels) or the data set's (classification, regression)."""
+    spec = MODELS.get((name or "").strip().lower())
+    return (spec.task if spec is not None and spec.task else None) or info.task
 
 
 def build_model(name: str, info: DatasetInfo, **options: Any) -> nn.Module:
@@ -77,6 +87,7 @@ MODEL_OPTIONS: dict[str, tuple[str, ...]] = {
     "googlenet": (), "resnet": ("width",),
     "rnn": ("hidden", "layers"), "gru": ("hidden", "layers"), "lstm": ("hidden", "layers"),
     "transformer": ("layers", "heads", "width"),
+    "autoencoder": ("hidden", "latent", "activation"),
 }
 
 
@@ -103,7 +114,7 @@ def check_model_options(name: str, options: dict[str, Any] | None) -> dict[str, 
                 out[opt] = widths[0]
             else:
                 out[opt] = widths
-        elif opt in ("layers", "width", "heads"):
+        elif opt in ("layers", "width", "heads", "latent"):
             out[opt] = limits.parse_int(opt, value, 1, 64 if opt in ("layers", "heads") else limits.MAX_HIDDEN)
         elif opt == "dropout":
             out[opt] = limits.parse_float("dropout", value, 0.0, 1.0, high_open=True)
@@ -369,6 +380,48 @@ def _resnet(info: DatasetInfo, width: int = 16, **_: Any) -> nn.Module:
     return nn.Sequential(*layers)
 
 
+# --- autoencoder -------------------------------------------------------------------------------
+
+
+class Autoencoder(nn.Module):
+    """An MLP autoencoder: `encoder` maps an image to a `latent`-sized code through the `hidden`
+    widths, `decoder` maps the code back through the same widths reversed to an image of the input's
+    shape. Trained with MSE against its own input (task "reconstruction")."""
+
+    def __init__(self, input_shape: tuple[int, ...], hidden: tuple[int, ...] = (128,), latent: int = 2,
+                 activation: str = "relu") -> None:
+        super().__init__()
+        n = _numel(input_shape)
+        enc: list[nn.Module] = [nn.Flatten()]
+        width = n
+        for h in hidden:
+            enc += [nn.Linear(width, h), _act(activation)]
+            width = h
+        enc.append(nn.Linear(width, latent))
+        dec: list[nn.Module] = []
+        width = latent
+        for h in reversed(hidden):
+            dec += [nn.Linear(width, h), _act(activation)]
+            width = h
+        dec += [nn.Linear(width, n), nn.Unflatten(1, tuple(input_shape))]
+        self.encoder, self.decoder = nn.Sequential(*enc), nn.Sequential(*dec)
+        self.latent = int(latent)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+def _autoencoder(info: DatasetInfo, hidden=(128,), latent: int = 2, activation: str = "relu", **_: Any) -> nn.Module:
+    if isinstance(hidden, int):
+        hidden = (hidden,)
+    hidden = tuple(int(h) for h in hidden)
+    if any(h < 1 for h in hidden):
+        raise ConfigError("hidden", f"hidden sizes must be integers >= 1, got {list(hidden)}")
+    if int(latent) < 1:
+        raise ConfigError("latent", f"must be an integer >= 1, got {latent}")
+    return Autoencoder(tuple(info.input_shape), hidden, int(latent), activation)
+
+
 # --- recurrent ---------------------------------------------------------------------------------
 
 
@@ -521,6 +574,7 @@ _BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "gru": _recurrent("gru"),
     "lstm": _recurrent("lstm"),
     "transformer": _transformer,
+    "autoencoder": _autoencoder,
 }
 
 

@@ -81,7 +81,8 @@ def make_optimizer(name: str, params: Iterable, lr: float, weight_decay: float =
 
 def loss_for_task(task: str):
     """Cross-entropy for classification (LogSoftmax + NLLLoss in one), the same averaged over every token
-    for a sequence task, mean squared error for regression."""
+    for a sequence task, mean squared error for regression and for reconstruction (an autoencoder: the
+    mean over every pixel of (output - input)^2)."""
     from torch import nn
 
     if task == "sequence":

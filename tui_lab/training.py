@@ -245,6 +245,17 @@ def load_on_device(dataset: str, device: str, data_dir: str | None = None, chann
     return DeviceData(data.info, move(data.train_x), data.train_y.to(device), move(data.val_x), data.val_y.to(device))
 
 
+def for_task(model: str, data: DeviceData) -> tuple[str, DeviceData]:
+    """The task a run of `model` learns on `data`, and the data it learns from: for "reconstruction"
+    (an autoencoder) the target of every example is the example itself (the same tensors, no copy)."""
+    from tui_lab.models import task_for
+
+    task = task_for(model, data.info)
+    if task == "reconstruction":
+        data = replace(data, train_y=data.train_x, val_y=data.val_x)
+    return task, data
+
+
 def init_model(config: TrainConfig, info: Any, device: str):
     """The config's model, seeded so the same seed gives the same initial weights."""
     import torch
@@ -259,7 +270,8 @@ def init_model(config: TrainConfig, info: Any, device: str):
 
 
 def batch_metrics(out, y, loss, task: str):
-    """(loss * n, correct) for one batch, on the device: no host sync (correct: learner.hits)."""
+    """(loss * n, correct) for one batch, on the device: no host sync (correct: learner.hits; None for
+    regression and reconstruction, which have a loss and no accuracy)."""
     from tui_lab.learner import hits
 
     n = y.shape[0]
@@ -267,8 +279,8 @@ def batch_metrics(out, y, loss, task: str):
 
 
 def evaluate(model, loss_fn, x, y, task: str, batch_size: int = 1024) -> tuple[float, float | None]:
-    """Mean loss and accuracy (None for regression; per token for a sequence task) over (x, y), one host
-    sync at the end."""
+    """Mean loss and accuracy (None for regression and reconstruction; per token for a sequence task) over
+    (x, y), one host sync at the end. For reconstruction `y` is `x` (see `for_task`): the MSE per pixel."""
     import torch
 
     from tui_lab.data import ACCURACY_TASKS
@@ -439,7 +451,7 @@ def _run(cfg: TrainConfig, device: str, device_name: str, data: DeviceData, cont
     setup = setup or RunSetup()
     model = optimizer = learner = None
     try:
-        task = data.info.task
+        task, data = for_task(cfg.model, data)
         model = init_model(cfg, data.info, device)
         if setup.init_weights is not None and setup.resume is None:
             finetune.load_init(model, setup.init_weights, cfg.reset, f"run {cfg.init_from}")

@@ -23,6 +23,7 @@ MODULES = (
     "glossary",  # dllab glossary
     "gan",  # dllab gan
     "attention",  # dllab attention
+    "latent",  # dllab latent
 )
 
 

@@ -37,6 +37,7 @@ def train_command(
     activation: Optional[str] = typer.Option(None, "--activation", metavar="<name>", help="MLP activation: sigmoid, tanh, relu, leakyrelu, elu"),
     dropout: Optional[str] = typer.Option(None, "--dropout", metavar="<float>", help="dropout probability in [0, 1) (mlp)"),
     batch_norm: bool = typer.Option(False, "--batch-norm", help="batch normalization (lenet, lenet-relu)"),
+    latent: Optional[str] = typer.Option(None, "--latent", metavar="<int>", help="autoencoder: the code's size (2: a 2-D latent space)"),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", metavar="<dir>", help="where torchvision data sets are (or will be downloaded)"),
     threads: str = typer.Option("auto", "--threads", metavar="<auto|INT>", help="torch CPU threads: auto (from the free CPUs, re-checked each "
                                 "epoch; see `dllab doctor`) or a whole number"),
@@ -75,6 +76,7 @@ def train_command(
         momentum, hidden = values.get("momentum", momentum), values.get("hidden", hidden)
         activation, dropout = values.get("activation", activation), values.get("dropout", dropout)
         batch_norm = bool(values.get("batch_norm", batch_norm))
+        latent = values.get("latent", latent)
         schedule, warmup = values.get("schedule", schedule), values.get("warmup", warmup)
     from tui_lab.commands._common import threads_option
     from tui_lab.launch import Launch, run_training
@@ -95,6 +97,8 @@ def train_command(
             options["dropout"] = limits.parse_float("dropout", dropout, 0.0, 1.0, high_open=True)
         if batch_norm:
             options["batch_norm"] = True
+        if latent is not None:
+            options["latent"] = limits.parse_int("latent", latent, 1, limits.MAX_HIDDEN)
         config = TrainConfig(
             model=model, dataset=dataset, optimizer=optimizer, lr=lr, epochs=epochs, batch_size=batch_size,
             device=device, seed=seed, weight_decay=weight_decay,

@@ -636,12 +636,14 @@ class TrainPanel(JobRunner, Vertical):
     def _reset_acc_plot(self, config) -> None:
         """The accuracy plot, or for a regression run a word that the fit comes at the end."""
         from tui_lab.data import dataset_info
+        from tui_lab.models import task_for
 
         plot = self.query_one("#train-acc", CurvePlot)
         plot.title, plot.xlabel = "accuracy", "epoch"
-        regression = not dataset_info(config.dataset).has_accuracy
-        plot.empty_text = ("regression: no accuracy; the fit is drawn when the run ends" if regression
-                           else "no data yet")
+        task = task_for(config.model, dataset_info(config.dataset))
+        plot.empty_text = {"regression": "regression: no accuracy; the fit is drawn when the run ends",
+                           "reconstruction": "reconstruction: no accuracy; the loss is the reconstruction's MSE "
+                                             "(see it in the latent tool)"}.get(task, "no data yet")
 
     def _note(self, text: Text | str) -> None:
         self.query_one("#train-note", Static).update(text)
@@ -655,7 +657,11 @@ class TrainPanel(JobRunner, Vertical):
         if config is None or not self.epochs:
             return
         info = dataset_info(config.dataset)
-        advice = diagnose(config, self.epochs, info.num_classes if info.has_accuracy else 0)
+        from tui_lab.data import ACCURACY_TASKS
+        from tui_lab.models import task_for
+
+        scored = task_for(config.model, info) in ACCURACY_TASKS
+        advice = diagnose(config, self.epochs, info.num_classes if scored else 0)
         self._note(Text(advice.text(), style="yellow") if advice else "")
 
     def _show_fit(self, checkpoint: str | None) -> None:
