@@ -186,3 +186,12 @@ def test_scatter_pixels_majority_label_y_up():
     assert ae.scatter_pixels([ae.Point(0, 0, 5), ae.Point(0, 0, 2)], 1, 1, box) == [[2]]  # a tie: the smaller
     lo_x, hi_x, lo_y, hi_y = ae.bounds(points)
     assert lo_x < 0 < 1 < hi_x and lo_y < 0 < 1 < hi_y
+
+
+def test_the_lessons_preset_is_the_one_the_explorer_trains():
+    from tui_lab.lessons import find_lesson
+
+    lesson = find_lesson("autoencoders")
+    assert lesson is not None and lesson.tool == "latent"
+    assert lesson.preset == ae.PRESET
+    assert lesson.target == {"val_loss_below": 0.35}

@@ -12,7 +12,7 @@ from dataclasses import asdict
 
 import pytest
 
-from tui_lab.lessons import load_lessons, outcome_problems, train_config_kwargs
+from tui_lab.lessons import TRAIN_TOOLS, load_lessons, outcome_problems, train_config_kwargs
 
 LESSONS, _ = load_lessons()
 CASES = [(lesson, name) for lesson in LESSONS for name in [None, *lesson.presets]]
@@ -118,7 +118,7 @@ def build_tool_object(tool: str, values: dict) -> None:
 @pytest.mark.parametrize("lesson, name", PARAMS)
 def test_every_preset_does_what_its_lesson_says(lesson, name):
     values = lesson.preset_named(name)
-    if lesson.tool != "train":
+    if lesson.tool not in TRAIN_TOOLS:
         build_tool_object(lesson.tool, values)
         return
     spec = lesson.target if name is None else lesson.presets[name].expect
@@ -129,7 +129,7 @@ def test_every_preset_does_what_its_lesson_says(lesson, name):
 
 
 def test_every_train_lesson_states_a_target():
-    assert [lesson.id for lesson in LESSONS if lesson.tool == "train" and not lesson.target] == []
+    assert [lesson.id for lesson in LESSONS if lesson.tool in TRAIN_TOOLS and not lesson.target] == []
 
 
 def test_outcome_problems_reads_targets_and_expectations():

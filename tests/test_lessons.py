@@ -75,6 +75,8 @@ PRESET_KEYS = {
     "gan": {"data", "steps", "lr_g", "lr_d", "seed", "batch_size", "g_hidden", "d_hidden", "d_steps", "loss",
             "optimizer", "noise_dim"},
     "attention": {"run", "sample"},
+    "latent": {"run", "sample", "model", "dataset", "optimizer", "lr", "epochs", "batch_size", "seed", "hidden",
+               "latent", "activation"},
 }
 CONV_PRESETS = {"corr2d", "padding", "stride", "sobel", "multichannel", "1x1", "maxpool", "avgpool", "transposed"}
 

@@ -14,6 +14,7 @@ training events and, last, `Trained(run_id)`. No UI imports; torch is imported i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterator, Sequence
 
 from tui_lab.errors import ConfigError
@@ -103,8 +104,10 @@ def load_autoencoder(run_id: int, store=None):
     return model, config
 
 
+@lru_cache(maxsize=2)
 def validation_split(dataset: str, data_dir: str | None = None):
-    """(x, labels, classes) of the data set's validation split, standardized as in training."""
+    """(x, labels, classes) of the data set's validation split, standardized as in training (cached:
+    the screen pages through it; callers never change these tensors)."""
     from tui_lab.data import load_dataset
 
     data: Any = load_dataset(dataset, data_dir)

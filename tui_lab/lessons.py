@@ -54,6 +54,7 @@ TOOLS: tuple[str, ...] = (
     "features",
     "gan",
     "attention",
+    "latent",
 )
 
 REQUIRED_FIELDS: dict[str, type] = {
@@ -73,6 +74,9 @@ MAX_LESSON_BYTES = 256 * 1024
 
 EXERCISE_KINDS = ("number", "text", "choice")
 EXERCISE_KEYS = ("prompt", "kind", "answer", "tolerance", "choices", "hint", "explain", "check")
+# Tools whose [preset] is a training run (TrainConfig's keys): their lessons state a [target]. The
+# latent tool trains its preset when it has no autoencoder run to show.
+TRAIN_TOOLS = ("train", "latent")
 # [target] of a train preset, and the `expect` of a named train preset: key -> (description, test)
 TARGET_KEYS = ("val_acc", "loss_drop", "val_loss_below")
 EXPECT_KEYS = ("val_acc", "val_acc_below", "loss_drop", "loss_drop_below", "val_loss_below", "val_loss_above",
@@ -430,9 +434,9 @@ def _parse_presets(meta: dict[str, Any], tool: str, preset: dict[str, Any]) -> t
     _check_names("preset", preset)
     target: dict[str, Any] = {}
     if "target" in meta:
-        if tool not in ("train", "gan"):
-            raise _Invalid("target", f"only a train or gan lesson's preset has a target (this lesson opens {tool})")
-        target = _outcome_table("target", meta["target"], TARGET_KEYS if tool == "train" else GAN_EXPECT_KEYS)
+        if tool not in (*TRAIN_TOOLS, "gan"):
+            raise _Invalid("target", f"only a train, latent or gan lesson's preset has a target (this lesson opens {tool})")
+        target = _outcome_table("target", meta["target"], TARGET_KEYS if tool in TRAIN_TOOLS else GAN_EXPECT_KEYS)
     raw = meta.get("presets", {})
     if not isinstance(raw, dict):
         raise _Invalid("presets", "must be tables [presets.NAME]")
@@ -447,10 +451,10 @@ def _parse_presets(meta: dict[str, Any], tool: str, preset: dict[str, Any]) -> t
         why = _text(f"{where}.why", values.pop("why", None)).strip()
         expect: dict[str, Any] = {}
         if "expect" in values:
-            if tool not in ("train", "gan"):
-                raise _Invalid(f"{where}.expect", f"only a train or gan preset has an expected outcome (this lesson opens {tool})")
+            if tool not in (*TRAIN_TOOLS, "gan"):
+                raise _Invalid(f"{where}.expect", f"only a train, latent or gan preset has an expected outcome (this lesson opens {tool})")
             expect = _outcome_table(f"{where}.expect", values.pop("expect"),
-                                    EXPECT_KEYS if tool == "train" else GAN_EXPECT_KEYS)
+                                    EXPECT_KEYS if tool in TRAIN_TOOLS else GAN_EXPECT_KEYS)
         elif tool == "train":
             raise _Invalid(f"{where}.expect", f"missing; a named train preset says what it shows: {', '.join(EXPECT_KEYS)}")
         merged = {**preset, **values}

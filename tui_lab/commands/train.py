@@ -249,14 +249,14 @@ def _resume_command(ctx: typer.Context, resume: str, epochs: str, device: str, t
 
 def _lesson_preset(ctx: typer.Context, lesson_id: Optional[str], name: Optional[str]) -> tuple[dict, dict]:
     """The lesson's train preset as option texts, minus what the command line gives; and its target."""
-    from tui_lab.lessons import find_lesson, lessons_dir, train_config_kwargs
+    from tui_lab.lessons import TRAIN_TOOLS, find_lesson, lessons_dir, train_config_kwargs
 
     if lesson_id is None:
         raise fail("preset: --preset names one of a lesson's presets; give the lesson with --lesson ID")
     found = find_lesson(lesson_id.strip())
     if found is None:
         raise fail(f"lesson: no lesson {lesson_id[:80]!r} in {lessons_dir()} (see `dllab lessons`)")
-    if found.tool != "train":
+    if found.tool not in TRAIN_TOOLS:
         raise fail(f"lesson: {found.id} opens the {found.tool} tool, not train; its preset is not a training run")
     if name not in (None, "default") and name not in found.presets:
         names = ", ".join(["default", *found.presets])

@@ -27,6 +27,7 @@ TOOL_SCREENS: dict[str, tuple[str, str]] = {
     "features": ("tui_lab.ui.screens.features", "FeaturesScreen"),
     "gan": ("tui_lab.ui.screens.gan", "GanScreen"),
     "attention": ("tui_lab.ui.screens.attention", "AttentionScreen"),
+    "latent": ("tui_lab.ui.screens.latent", "LatentScreen"),
 }
 
 TOOLS = tuple(TOOL_SCREENS)
@@ -41,6 +42,7 @@ TOOL_TITLES: dict[str, str] = {
     "features": N_("feature-map explorer"),
     "gan": N_("GAN lab"),
     "attention": N_("attention explorer"),
+    "latent": N_("autoencoder explorer"),
 }
 
 

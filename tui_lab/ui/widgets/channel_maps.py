@@ -32,14 +32,19 @@ class ChannelMaps(Widget, can_focus=False):
         super().__init__(id=id, classes=classes)
         self.planes: list[Plane] = []
         self.cursor: tuple[int, int, int] | None = None
+        self.labels: list[str] | None = None
         self.scale = Scale(0.0, 1.0, False)
         self._buckets: list[list[list[int]]] = []
         self._styles: dict[tuple[int, int, bool], Style] = {}
 
-    def show(self, planes: Sequence[Plane], cursor: tuple[int, int, int] | None = None) -> None:
+    def show(self, planes: Sequence[Plane], cursor: tuple[int, int, int] | None = None,
+             labels: Sequence[str] | None = None, scale: Scale | None = None) -> None:
+        """`labels`: what to write above each map instead of its number; `scale`: a colour scale to
+        share with other widgets (images and their reconstructions) instead of these planes' own."""
         self.planes = list(planes)
         self.cursor = cursor
-        self.scale = Scale.of(v for p in self.planes for row in p for v in row)
+        self.labels = list(labels) if labels is not None else None
+        self.scale = scale or Scale.of(v for p in self.planes for row in p for v in row)
         self._buckets = [[[self.scale.bucket(v) or 0 for v in row] for row in p] for p in self.planes]
         self._styles.clear()
         self.refresh(layout=True)
@@ -87,7 +92,8 @@ class ChannelMaps(Widget, can_focus=False):
                 segments.append(Segment(" " * GAP, base))
             if line == 0:
                 mark = "▸" if self.cursor is not None and self.cursor[0] == k else ""
-                segments.append(Segment(f"{mark}{k}"[:w].ljust(w), base + Style(bold=bool(mark))))
+                name = self.labels[k] if self.labels is not None and k < len(self.labels) else str(k)
+                segments.append(Segment(f"{mark}{name}"[:w].ljust(w), base + Style(bold=bool(mark))))
                 continue
             buckets = self._buckets[k]
             r = 2 * (line - 1)
