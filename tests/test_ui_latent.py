@@ -21,12 +21,18 @@ QUICK = {"epochs": 2, "hidden": [64], "device": "cpu"}
 @pytest.fixture
 def run_id():
     """A quick 2-D autoencoder run (2 epochs) in this test's DLLAB_HOME."""
-    return list(ae.train_autoencoder(QUICK))[-1].run_id
+    return list(ae.train_autoencoder(QUICK, threads=1))[-1].run_id  # one thread: the same weights on any box
 
 
 async def _ready(pilot) -> LatentScreen:
     screen = pilot.app.screen
-    await wait_until(pilot, lambda: screen.recon is not None or screen.error, timeout=120)
+    def settled() -> bool:  # loaded, and the page shown is the one that fits the final layout
+        if screen.error:
+            return True
+        return (screen.recon is not None and not screen.job_running("latent") and not screen.job_running("page")
+                and len(screen.recon.indices) == min(screen.per_page, len(screen.space.points)))
+
+    await wait_until(pilot, settled, timeout=120)
     await screen.workers.wait_for_complete()
     await pilot.pause()
     return screen

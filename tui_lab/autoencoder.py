@@ -238,15 +238,19 @@ def newest_run(store) -> int | None:
     return None
 
 
-def train_autoencoder(settings: dict[str, Any] | None = None, store=None, cancel=None) -> Iterator[Any]:
+def train_autoencoder(settings: dict[str, Any] | None = None, store=None, cancel=None,
+                      threads: int | str = "auto") -> Iterator[Any]:
     """Train an autoencoder (the preset, `settings` overriding it) into the run store: its training
-    events, recorded as they go, then `Trained(run_id)`. ConfigError when the run does not finish."""
+    events, recorded as they go, then `Trained(run_id)`. ConfigError when the run does not finish.
+    `threads=1` makes the run the same bit for bit on any box (snapshot tests)."""
+    from dataclasses import replace
+
     from tui_lab.recording import record
     from tui_lab.runs import RunStore
     from tui_lab.training import Diverged, Failed, Finished, train
 
     store = store or RunStore()
-    config = preset_config(settings)
+    config = replace(preset_config(settings), threads=threads).validated()
     run_id = store.create_run(config.to_dict())
     finished = False
     for event in record(store, run_id, train(config, checkpoint_path=store.checkpoint_path(run_id), cancel=cancel)):

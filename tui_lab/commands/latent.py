@@ -13,10 +13,9 @@ def register(app: typer.Typer) -> None:
 
 def latent_command(
     run: str = typer.Argument(..., help="an autoencoder run id with a checkpoint (see `dllab runs`)"),
-    as_json: bool = typer.Option(False, "--json", help='print JSON: {"points": [{"x", "y", "label"}], ...}'),
+    as_json: bool = typer.Option(False, "--json", help="print JSON: every point (x, y) with its label"),
 ) -> None:
-    """An autoencoder's codes of the validation set with their labels (2-D codes as they are; wider
-    ones projected on their first two principal components)."""
+    """An autoencoder's codes of the validation set with their labels (wider codes: PCA to 2-D)."""
     from tui_lab.autoencoder import run_latent
     from tui_lab.limits import parse_run_id
 

@@ -29,6 +29,8 @@ from tui_lab.ui.widgets.latent_scatter import LatentScatter, legend
 BIG = 28  # image size (pixels) when the screen is tall enough, else SMALL
 SMALL = 14
 TALL = 38  # screen lines from which two rows of BIG images fit
+NARROW = 110  # screen columns under which the left column is NARROW_LEFT wide (latent.tcss), else WIDE_LEFT
+NARROW_LEFT, WIDE_LEFT = 31, 61
 
 
 class LatentScreen(JobRunner, Screen):
@@ -81,7 +83,7 @@ class LatentScreen(JobRunner, Screen):
         self._cancel.set()  # a training started here stops within one step
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width < 110, "-narrow")
+        self.set_class(self.size.width < NARROW, "-narrow")
         self.set_class(self.size.height >= TALL, "-tall")
         if self.space is not None:
             self._page()
@@ -156,7 +158,8 @@ class LatentScreen(JobRunner, Screen):
     @property
     def per_page(self) -> int:
         """How many images fit side by side in the left column."""
-        width = max(1, self.query_one("#lt-inputs", ChannelMaps).content_size.width)
+        # from the screen's width, not the column's (which lags a class change by one layout pass)
+        width = (NARROW_LEFT if self.size.width < NARROW else WIDE_LEFT) - 2  # the column's border
         return max(1, (width + GAP) // (self.image_size + GAP))
 
     def _architecture(self) -> str:
