@@ -137,16 +137,21 @@ class JobRunner:
 
     def _push(self, job: str, token: int, event: Any) -> None:
         tokens, queues, lock = self._job_state()
+        announced: set[str] = self.__dict__.setdefault("_jobs_announced", set())
         with lock:
             if tokens.get(job) != token:
                 return
             queues[job].append(event)
+            if job in announced:
+                return  # one wake-up of the UI thread in flight per job: it drains everything queued
+            announced.add(job)
         self.post_message(JobUpdate(job))  # type: ignore[attr-defined]  # thread-safe; coalesces
 
     def on_job_update(self, message: JobUpdate) -> None:
         message.stop()
         _, queues, lock = self._job_state()
         with lock:
+            self.__dict__.setdefault("_jobs_announced", set()).discard(message.job)  # the next push posts again
             queue = queues.get(message.job)
             events = list(queue) if queue else []
             if queue:
