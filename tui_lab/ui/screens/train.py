@@ -558,7 +558,9 @@ class TrainPanel(JobRunner, Vertical):
     def _stopped(self) -> None:
         self.running = False
         self.paused_at = None
-        self.query_one("#train-hp", Input).display = False
+        hp = self.query_one("#train-hp", Input)
+        if hp.display:  # hiding a hidden input still costs a layout pass
+            hp.display = False
         if self._tick_timer is not None:
             self._tick_timer.stop()
             self._tick_timer = None

@@ -119,7 +119,10 @@ class TrainForm(Widget):
             flagged = field_name == name
             self.query_one(f"#label-{field_name}", Label).set_class(flagged, "-invalid-field")
             self.field(field_name).set_class(flagged, "-invalid")
-        self.query_one("#form-error", Static).update(f"{FIELDS.get(name or '', name)}: {message}" if name else "")
+        text = f"{FIELDS.get(name or '', name)}: {message}" if name else ""
+        if text != getattr(self, "_error_shown", None):  # an update is a layout pass: only when it changes
+            self._error_shown = text
+            self.query_one("#form-error", Static).update(text)
 
     def set_locked(self, locked: bool) -> None:
         """Disable the fields while a run is going."""
