@@ -14,10 +14,9 @@ Sides alternate (auto, other, auto, other, ...) so drifting load hits both alike
 medians; the best of each side is shown too. On a machine other people use, "quiet" is only as quiet
 as they leave it: the lines print what `auto` saw (threads chosen, other processes' CPUs busy).
 
-The auto side runs `TrainConfig(threads="auto")` and, as long as the engine does not choose threads
-itself yet (issue #11's training-loop hook), the child calls `apply_threads(choose_threads(None).threads)`
-before training and again at each epoch end, which is exactly what that hook is to do. Once the hook
-is in, these calls are no-ops (they share the engine's reading and come within its 50 ms window).
+The auto side runs `TrainConfig(threads="auto")`: the engine chooses its threads at the start and
+re-checks them after every epoch (`training.fit_threads`). The child's own `apply_threads` calls are
+no-ops beside it (they share the engine's reading and come within its 50 ms window).
 """
 
 from __future__ import annotations

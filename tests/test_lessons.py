@@ -555,8 +555,6 @@ def test_judge_says_when_it_cannot_read_an_answer(exercise, typed):
     assert not verdict.correct and not verdict.understood and verdict.message
 
 
-@pytest.mark.xfail(strict=False, reason="exercises are being written for every lesson (issue 12); "
-                                        "the lead removes this mark once they land")
 def test_every_lesson_has_two_exercises():
     short = [lesson.id for lesson in LESSONS if not 2 <= len(lesson.exercises) <= 4]
     assert short == [], f"lessons without 2 to 4 exercises: {short}"
