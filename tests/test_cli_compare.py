@@ -102,11 +102,8 @@ def test_landscape_bad_input_exits_2_with_one_line(args, needle):
 
 
 @pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def one_thread(one_torch_thread):
+    """One torch thread (conftest's `one_torch_thread`)."""
 
 
 def test_compare_json_shape_same_initial_loss_and_group_saved(one_thread):

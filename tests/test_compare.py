@@ -18,12 +18,8 @@ from tui_lab.training import EpochEnd as RunEpoch
 from tui_lab.training import Step as RunStep
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    # tiny models: one thread is fastest, and it stays fast on a busy 2-core machine
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Tiny models: one torch thread (conftest's `one_torch_thread`)."""
 
 
 SMALL = dict(model="mlp", dataset="digits", model_options={"hidden": [32]}, epochs=2, batch_size=64, device="cpu",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 
 import pytest
-import torch
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 from ui_support import headless_run, make_app, sync, wait_until
@@ -22,11 +21,8 @@ from tui_lab.ui.widgets.train_form import TrainForm
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Tiny models: one torch thread (conftest's `one_torch_thread`)."""
 
 
 @sync

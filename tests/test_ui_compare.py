@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 
 import pytest
-import torch
 from textual.widgets import Input, Static
 
 from tui_lab.ui.screens.compare import CompareScreen
@@ -13,11 +12,8 @@ from ui_support import ScreenApp, sync
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Tiny models: one torch thread (conftest's `one_torch_thread`)."""
 
 
 CompareApp = functools.partial(ScreenApp, CompareScreen)

@@ -19,8 +19,8 @@ FeaturesApp = functools.partial(ScreenApp, FeaturesScreen)
 
 @pytest.fixture
 def run_id():
-    """A quick LeNet run (1 epoch) in this test's DLLAB_HOME."""
-    return fm.train_quick_lenet(RunStore(), epochs=1)
+    """A quick LeNet run (1 epoch) in this test's DLLAB_HOME; one thread: the same weights on any box."""
+    return fm.train_quick_lenet(RunStore(), epochs=1, threads=1)
 
 
 async def _ready(pilot) -> FeaturesScreen:

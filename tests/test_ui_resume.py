@@ -4,7 +4,6 @@ run in the store, bit for bit the uninterrupted run; the epochs box checks what 
 from __future__ import annotations
 
 import pytest
-import torch
 from textual.widgets import DataTable, Input, Static
 from ui_support import make_app, sync, wait_until
 
@@ -20,11 +19,8 @@ SETTINGS = dict(model="softmax", dataset="digits", optimizer="sgd", lr=0.5, batc
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Tiny models: one torch thread (conftest's `one_torch_thread`)."""
 
 
 def saved_run(store: RunStore, epochs: int) -> int:

@@ -4,7 +4,6 @@ change is recorded and marked on the loss curve."""
 from __future__ import annotations
 
 import pytest
-import torch
 from textual.widgets import Input, Static
 from ui_support import sync, wait_until
 
@@ -14,11 +13,8 @@ from tui_lab.ui.widgets.loss_plot import CurvePlot
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Tiny models: one torch thread (conftest's `one_torch_thread`)."""
 
 
 def hp_message(screen) -> str:

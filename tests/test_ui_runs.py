@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 from textual.widgets import DataTable, Static
 from ui_support import headless_run, make_app, sync, wait_until
 
@@ -15,11 +14,8 @@ from tui_lab.ui.widgets.loss_plot import CurvePlot
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Tiny models: one torch thread (conftest's `one_torch_thread`)."""
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
 from textual.widgets import DataTable
 from ui_support import make_app, sync, wait_until
 
@@ -19,11 +18,8 @@ from tui_lab.ui.widgets.store_banner import StoreBanner
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Tiny models: one torch thread (conftest's `one_torch_thread`)."""
 
 
 def _banner(app) -> StoreBanner:

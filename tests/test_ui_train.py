@@ -24,11 +24,8 @@ FAST = {"model": "softmax", "dataset": "digits", "optimizer": "sgd", "lr": 0.5, 
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Tiny models: one torch thread (conftest's `one_torch_thread`)."""
 
 
 class TrainApp(App):

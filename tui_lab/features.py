@@ -139,14 +139,15 @@ def run_features(run_id: int, sample: int = 0, store=None) -> FeatureMaps:
     return explore(model, x, label, sample, run_id, classes)
 
 
-def train_quick_lenet(store=None, epochs: int = 2, cancel=None) -> int:
-    """Train LeNet on the embedded digits (a few seconds on a CPU) into the run store; its run id."""
+def train_quick_lenet(store=None, epochs: int = 2, cancel=None, threads: int | str = "auto") -> int:
+    """Train LeNet on the embedded digits (a few seconds on a CPU) into the run store; its run id.
+    `threads=1` gives the same weights on any machine (tests and snapshots)."""
     from tui_lab.recording import record
     from tui_lab.runs import RunStore
     from tui_lab.training import Finished, train
 
     store = store or RunStore()
-    config = _train_config(dict(QUICK_LENET, epochs=epochs)).validated()
+    config = _train_config(dict(QUICK_LENET, epochs=epochs, threads=threads)).validated()
     run_id = store.create_run(config.to_dict())
     events = train(config, checkpoint_path=store.checkpoint_path(run_id), cancel=cancel)
     if not any(isinstance(e, Finished) for e in record(store, run_id, events)):
