@@ -131,6 +131,10 @@ class LessonScreen(Screen):
         self.query_one("#lesson-tool", Static).update(self._tool_text(tool_available(self.lesson.tool)))
         self.query_one("#lesson-open", Button).label = self._open_label()
         self.query_one("#lesson-preset", Static).update(self._preset_text())
+        from tui_lab.ui.widgets.train_form import TrainForm
+
+        for form in self.query(TrainForm):  # the train tool beside the text, if there is one
+            form.apply_language()
         self._show_done()
         from tui_lab.ui.widgets.exercises import ExercisesPanel
 

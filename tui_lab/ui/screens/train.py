@@ -754,6 +754,11 @@ class TrainScreen(Screen):
         yield self.panel
         yield Footer()
 
+    def apply_language(self) -> None:
+        """F9: the form's labels in the new language (the footer is recomposed by the app)."""
+        for form in self.query(TrainForm):
+            form.apply_language()
+
     # the flow lives in the panel; the screen passes its keys on and shows its state
     ready = property(lambda self: self.panel.ready)
     running = property(lambda self: self.panel.running)

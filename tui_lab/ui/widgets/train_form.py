@@ -18,26 +18,27 @@ from textual.containers import Grid
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
+from tui_lab.i18n import N_, _
 from tui_lab.model_options import DEFAULTS as OPTION_DEFAULTS
 from tui_lab.model_options import OPTIONS, applies
 
 # field -> label, in the form's order
-FIELDS: dict[str, str] = {
-    "model": "model", "dataset": "data", "hidden": "hidden", "activation": "act", "dropout": "drop",
-    "batch_norm": "BN",
-    "optimizer": "optim", "lr": "lr", "momentum": "mom", "weight_decay": "wd", "seed": "seed",
-    "epochs": "epochs", "batch_size": "batch", "schedule": "sched", "warmup": "warm",
-    "init_from": "from", "trainable": "train", "reset": "reset",
-    "device": "device", "amp": "amp",
+FIELDS: dict[str, str] = {  # labels written in English (N_) and shown in the current language (_)
+    "model": N_("model"), "dataset": N_("data"), "hidden": N_("hidden"), "activation": N_("act"),
+    "dropout": N_("drop"), "batch_norm": N_("BN"),
+    "optimizer": N_("optim"), "lr": N_("lr"), "momentum": N_("mom"), "weight_decay": N_("wd"), "seed": N_("seed"),
+    "epochs": N_("epochs"), "batch_size": N_("batch"), "schedule": N_("sched"), "warmup": N_("warm"),
+    "init_from": N_("from"), "trainable": N_("train"), "reset": N_("reset"),
+    "device": N_("device"), "amp": N_("amp"),
 }
 SELECTS = ("model", "dataset", "optimizer", "device", "activation", "batch_norm", "amp", "schedule")
 # (group title, rows of one field spanning the row or two side by side)
 LAYOUT: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
-    ("what", (("model",), ("dataset",), ("hidden", "activation"), ("dropout", "batch_norm"))),
-    ("how", (("optimizer",), ("lr", "momentum"), ("weight_decay", "seed"), ("epochs", "batch_size"),
+    (N_("what"), (("model",), ("dataset",), ("hidden", "activation"), ("dropout", "batch_norm"))),
+    (N_("how"), (("optimizer",), ("lr", "momentum"), ("weight_decay", "seed"), ("epochs", "batch_size"),
              ("schedule", "warmup"))),
-    ("fine-tune from a run", (("init_from", "trainable"), ("reset",))),
-    ("where", (("device", "amp"),)),
+    (N_("fine-tune from a run"), (("init_from", "trainable"), ("reset",))),
+    (N_("where"), (("device", "amp"),)),
 )
 PLACEHOLDERS = {"momentum": "default", "weight_decay": "0", "seed": "0", "warmup": "0", "init_from": "run id",
                 "trainable": "all", "reset": "none"}
@@ -64,10 +65,10 @@ class TrainForm(Widget):
     def compose(self) -> ComposeResult:
         with Grid():
             for title, rows in LAYOUT:
-                yield Static(title, classes="form-group", id=f"group-{title.split()[0]}")
+                yield Static(_(title), classes="form-group", id=f"group-{title.split()[0]}")
                 for row in rows:
                     for name in row:
-                        yield Label(FIELDS[name], id=f"label-{name}")
+                        yield Label(_(FIELDS[name]), id=f"label-{name}")
                         classes = "wide" if len(row) == 1 else ""
                         if name in SELECTS:
                             yield Select([], id=f"field-{name}", compact=True, allow_blank=True, prompt="…",
@@ -76,6 +77,13 @@ class TrainForm(Widget):
                             yield Input(id=f"field-{name}", compact=True, classes=classes,
                                         placeholder=PLACEHOLDERS.get(name, ""))
         yield Static("", id="form-error")
+
+    def apply_language(self) -> None:
+        """Labels and group titles in the current language (F9 switches it live)."""
+        for title, _rows in LAYOUT:
+            self.query_one(f"#group-{title.split()[0]}", Static).update(_(title))
+        for name, label in FIELDS.items():
+            self.query_one(f"#label-{name}", Label).update(_(label))
 
     def field(self, name: str) -> Select | Input:
         return self.query_one(f"#field-{name}")
@@ -119,7 +127,7 @@ class TrainForm(Widget):
             flagged = field_name == name
             self.query_one(f"#label-{field_name}", Label).set_class(flagged, "-invalid-field")
             self.field(field_name).set_class(flagged, "-invalid")
-        text = f"{FIELDS.get(name or '', name)}: {message}" if name else ""
+        text = f"{_(FIELDS.get(name or '', name or ''))}: {message}" if name else ""
         if text != getattr(self, "_error_shown", None):  # an update is a layout pass: only when it changes
             self._error_shown = text
             self.query_one("#form-error", Static).update(text)
