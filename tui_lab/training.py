@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
-from tui_lab.control import RunControl
+from tui_lab.control import RunControl, apply_hyperparameters
 from tui_lab.distributed import SINGLE, Ranks
 from tui_lab.errors import ConfigError
 
@@ -420,8 +420,6 @@ def _check_finetune(cfg: TrainConfig, info: Any, setup: RunSetup) -> None:
 
 def steer(control: RunControl, learners: list, epoch: int, global_step: int) -> Iterator[Event]:
     """Between two steps: apply the hyperparameter changes asked for, wait out a pause."""
-    from tui_lab.control import apply_hyperparameters
-
     def apply() -> Iterator[Event]:
         changes = control.take_changes()
         if changes:

@@ -7,7 +7,7 @@ top in the full colour of their label (a point in another class's region is misc
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from rich.color import Color
 from rich.segment import Segment
@@ -16,6 +16,25 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 HALF = "▀"  # foreground = top pixel, background = bottom pixel
+
+
+def half_block_row(top: Sequence, bottom: Sequence, style_of: Callable[[Any, Any], Style], width: int,
+                   base: Style) -> Strip:
+    """One terminal line of two pixel rows as `▀` cells (top pixel in front, bottom behind), equal
+    neighbours joined into one segment; `style_of(top, bottom)` must return shared (cached) styles."""
+    segments: list[Segment] = []
+    run_style, run = None, 0
+    for t, b in zip(top, bottom):
+        style = style_of(t, b)
+        if style is run_style:
+            run += 1
+            continue
+        if run:
+            segments.append(Segment(HALF * run, run_style))
+        run_style, run = style, 1
+    if run:
+        segments.append(Segment(HALF * run, run_style))
+    return Strip(segments).adjust_cell_length(width, base)
 BACKGROUND = (30, 30, 36)
 CLASS_COLOURS = ((242, 142, 43), (78, 140, 220), (96, 190, 90), (220, 90, 160), (200, 200, 80))
 # How much of the class colour a region pixel gets, by confidence band (lowest .. highest).
@@ -85,16 +104,4 @@ class DecisionMap(Widget, can_focus=False):
             return Strip.blank(width, self.rich_style)
         top = self.pixels[top_i]
         bottom = self.pixels[bottom_i] if bottom_i < len(self.pixels) else [BACKGROUND] * len(top)
-        segments: list[Segment] = []
-        run_style, run = None, 0
-        for t, b in zip(top, bottom):  # join equal neighbours into one segment
-            style = self._style(t, b)
-            if style is run_style:
-                run += 1
-                continue
-            if run:
-                segments.append(Segment(HALF * run, run_style))
-            run_style, run = style, 1
-        if run:
-            segments.append(Segment(HALF * run, run_style))
-        return Strip(segments).adjust_cell_length(width, self.rich_style)
+        return half_block_row(top, bottom, self._style, width, self.rich_style)

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui_lab.ui.widgets.decision_map import BACKGROUND, HALF
+from tui_lab.ui.widgets.decision_map import BACKGROUND, half_block_row
 
 LABEL_COLOURS = ((78, 121, 167), (242, 142, 43), (225, 87, 89), (118, 183, 178), (89, 161, 79),
                  (237, 201, 72), (176, 122, 161), (255, 157, 167), (156, 117, 95), (186, 176, 172))
@@ -86,16 +86,4 @@ class LatentScatter(Widget, can_focus=False):
         if 2 * y + 1 >= len(grid):
             return Strip.blank(width, self.rich_style)
         top, bottom = grid[2 * y], grid[2 * y + 1]
-        segments: list[Segment] = []
-        run_style, run = None, 0
-        for t, b in zip(top, bottom):  # join equal neighbours into one segment
-            style = self._style(t, b)
-            if style is run_style:
-                run += 1
-                continue
-            if run:
-                segments.append(Segment(HALF * run, run_style))
-            run_style, run = style, 1
-        if run:
-            segments.append(Segment(HALF * run, run_style))
-        return Strip(segments).adjust_cell_length(width, self.rich_style)
+        return half_block_row(top, bottom, self._style, width, self.rich_style)
